@@ -1,0 +1,132 @@
+import Foundation
+
+/// Turns a policy file into a ``Policy``, collecting every problem with its location.
+public enum PolicyChecker {
+    /// The result of checking one file: the policy when there is no error, and every diagnostic.
+    public struct Result: Sendable {
+        /// The checked policy; nil when any diagnostic is an error.
+        public let policy: Policy?
+        /// Errors and warnings, sorted by position.
+        public let diagnostics: [Diagnostic]
+    }
+
+    /// Checks the policy in `source`.
+    public static func check(_ source: SourceFile) -> Result {
+        switch YAMLReader.read(source) {
+        case .failure(let list):
+            return Result(policy: nil, diagnostics: list.diagnostics)
+        case .success(let root):
+            let context = CheckContext()
+            let policy = PolicyReader(context: context, file: source.name).read(root)
+            let diagnostics = context.diagnostics.sorted()
+            return Result(policy: diagnostics.hasErrors ? nil : policy, diagnostics: diagnostics)
+        }
+    }
+}
+
+/// Reads the top level of a policy; providers and rules are read by extensions.
+struct PolicyReader {
+    static let topLevelKeys = [
+        "version", "name", "providers", "api_tokens", "basic", "schemes", "upstream_headers", "rules",
+        "default", "case_sensitive_paths",
+    ]
+    static let defaultSchemes: SchemeSet = [.bearer, .apiToken]
+
+    let context: CheckContext
+    let file: String
+
+    func read(_ root: YAMLNode) -> Policy? {
+        guard let fields = context.mapping(root, "the policy", allowed: Self.topLevelKeys, required: ["version", "rules"])
+        else { return nil }
+        readVersion(fields["version"])
+        let name = fields["name"].flatMap { context.string($0, "`name`")?.value }
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let providers = fields["providers"].map(readProviders) ?? []
+        let apiTokens = fields["api_tokens"].map(readAPITokens) ?? []
+        let basicUsers = fields["basic"].map(readBasic) ?? []
+        let schemes = fields["schemes"].flatMap { readSchemes($0, "`schemes`") } ?? Self.defaultSchemes
+        let headers = fields["upstream_headers"].map(readUpstreamHeaders)
+            ?? [UpstreamHeader(name: "X-Auth-User", field: .username)]
+        let caseSensitive = fields["case_sensitive_paths"].flatMap { context.bool($0, "`case_sensitive_paths`") } ?? true
+        let defaultAction = readDefault(fields["default"])
+        let known = KnownNames(providers: Set(providers.map(\.id)), schemes: schemes)
+        let rules = fields["rules"].map { readRules($0, known: known, caseSensitive: caseSensitive) } ?? []
+        if schemes.allows(.basic) && basicUsers.isEmpty {
+            context.warning(
+                "check.no-basic-users", "the `basic` scheme is allowed but no Basic users are defined",
+                at: fields.keyLocation("schemes"))
+        }
+        return Policy(
+            name: name, file: file, providers: providers, apiTokens: apiTokens, basicUsers: basicUsers,
+            schemes: schemes, upstreamHeaders: headers, rules: rules, defaultAction: defaultAction,
+            caseSensitivePaths: caseSensitive)
+    }
+
+    private func readVersion(_ node: YAMLNode?) {
+        guard let node, let text = context.string(node, "`version`") else { return }
+        if text.value != "1" {
+            context.error(
+                "check.unsupported-version", "policy version `\(text.value)` is not supported", at: text.location,
+                help: "this Gatehouse reads `version: 1`")
+        }
+    }
+
+    private func readDefault(_ node: YAMLNode?) -> DefaultAction {
+        guard let node, let action = context.word(node, "`default`", as: DefaultAction.self) else { return .deny }
+        if action == .anyone {
+            context.warning(
+                "check.default-anyone", "`default: anyone` allows every request that no rule matches",
+                at: node.location, help: "prefer `default: deny` and an explicit `allow: anyone` rule per public path")
+        }
+        return action
+    }
+
+    func readSchemes(_ node: YAMLNode, _ what: String) -> SchemeSet? {
+        guard let names = context.strings(node, what) else { return nil }
+        var set: SchemeSet = []
+        for name in names {
+            guard let scheme = Scheme(rawValue: name.value) else {
+                context.error(
+                    "check.unknown-scheme", "unknown scheme `\(name.value)`", at: name.location,
+                    help: Suggestion.help(for: name.value, in: Scheme.allCases.map(\.rawValue)))
+                continue
+            }
+            set.insert(SchemeSet(scheme))
+        }
+        return set
+    }
+
+    private func readUpstreamHeaders(_ node: YAMLNode) -> [UpstreamHeader] {
+        guard case .mapping(let entries, _) = node else {
+            context.wrongType(node, "`upstream_headers`", expected: "a mapping of header names to identity fields")
+            return []
+        }
+        var seen: [String: SourceLocation] = [:]
+        return entries.compactMap { entry in
+            let name = entry.key
+            guard Self.isHeaderName(name.value) else {
+                context.error("check.invalid-header", "`\(name.value)` is not a valid header name", at: name.location)
+                return nil
+            }
+            if let first = seen.updateValue(name.location, forKey: name.value.lowercased()) {
+                context.error(
+                    "check.invalid-header", "header `\(name.value)` is set twice (names are case-insensitive)",
+                    at: name.location, help: "first set at line \(first.line)")
+                return nil
+            }
+            guard let field = context.word(entry.value, "identity field", as: IdentityField.self) else { return nil }
+            return UpstreamHeader(name: name.value, field: field)
+        }
+    }
+
+    static func isHeaderName(_ name: String) -> Bool {
+        let token = Set("!#$%&'*+-.^_`|~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return !name.isEmpty && name.allSatisfy(token.contains)
+    }
+}
+
+/// Names that rules may refer to.
+struct KnownNames {
+    let providers: Set<String>
+    let schemes: SchemeSet
+}

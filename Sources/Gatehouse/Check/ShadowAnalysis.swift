@@ -1,0 +1,130 @@
+/// Finds rules that an earlier rule shadows completely: every request the later rule matches, the
+/// earlier one matches first.
+///
+/// Pattern inclusion is decided exactly, as inclusion of two small automata over an alphabet of
+/// the literals in both patterns plus one symbol for "any other segment". Candidate pairs come
+/// from a trie of literal prefixes, so a policy with thousands of rules is checked quickly.
+struct ShadowAnalysis {
+    struct Shadow {
+        let rule: Rule
+        let by: Rule
+    }
+
+    let rules: [Rule]
+    let caseSensitive: Bool
+
+    func shadowedRules() -> [Shadow] {
+        let patterns = rules.map { $0.path.segments.map(fold) }
+        let prefixes = patterns.map(Self.literalPrefix)
+        var trie = PrefixTrie()
+        var shadows: [Shadow] = []
+        for (index, rule) in rules.enumerated() {
+            let methods = MethodMask(rule.methods)
+            let candidates = trie.rules(alongPrefix: prefixes[index]).sorted()
+            if let by = candidates.first(where: { earlier in
+                MethodMask(rules[earlier].methods).covers(methods)
+                    && Self.covers(patterns[earlier], patterns[index])
+            }) {
+                shadows.append(Shadow(rule: rule, by: rules[by]))
+            }
+            trie.insert(index, prefix: prefixes[index])
+        }
+        return shadows
+    }
+
+    private func fold(_ segment: PathPattern.Segment) -> PathPattern.Segment {
+        switch segment {
+        case .literal(let text) where !caseSensitive: return .literal(text.lowercased())
+        case .parameter: return .one
+        default: return segment
+        }
+    }
+
+    private static func literalPrefix(_ segments: [PathPattern.Segment]) -> [String] {
+        var prefix: [String] = []
+        for case .literal(let text) in segments.prefix(while: { if case .literal = $0 { true } else { false } }) {
+            prefix.append(text)
+        }
+        return prefix
+    }
+
+    /// Whether every path matched by `inner` is matched by `outer`.
+    static func covers(_ outer: [PathPattern.Segment], _ inner: [PathPattern.Segment]) -> Bool {
+        var literals: Set<String> = []
+        for case .literal(let text) in outer + inner { literals.insert(text) }
+        let alphabet: [String?] = literals.map { $0 } + [nil]
+        let start = (closure(inner, [0]), closure(outer, [0]))
+        var seen: Set<[Set<Int>]> = [[start.0, start.1]]
+        var queue = [start]
+        while let (innerStates, outerStates) = queue.popLast() {
+            if innerStates.contains(inner.count) && !outerStates.contains(outer.count) { return false }
+            for symbol in alphabet {
+                let next = (step(inner, innerStates, symbol), step(outer, outerStates, symbol))
+                if next.0.isEmpty { continue }
+                if seen.insert([next.0, next.1]).inserted { queue.append(next) }
+            }
+        }
+        return true
+    }
+
+    /// NFA states after reading one segment; `nil` stands for a segment no literal names.
+    private static func step(_ pattern: [PathPattern.Segment], _ states: Set<Int>, _ symbol: String?) -> Set<Int> {
+        var next: Set<Int> = []
+        for state in states where state < pattern.count {
+            switch pattern[state] {
+            case .literal(let text): if text == symbol { next.insert(state + 1) }
+            case .one, .parameter: next.insert(state + 1)
+            case .anyDepth: next.insert(state)
+            }
+        }
+        return closure(pattern, next)
+    }
+
+    /// Adds the states reachable by letting `**` match nothing.
+    private static func closure(_ pattern: [PathPattern.Segment], _ states: Set<Int>) -> Set<Int> {
+        var result = states
+        var pending = Array(states)
+        while let state = pending.popLast() {
+            if state < pattern.count, pattern[state] == .anyDepth, result.insert(state + 1).inserted {
+                pending.append(state + 1)
+            }
+        }
+        return result
+    }
+}
+
+/// Rules indexed by their literal prefix.
+private struct PrefixTrie {
+    private final class Node {
+        var children: [String: Node] = [:]
+        var rules: [Int] = []
+    }
+
+    private let root = Node()
+
+    mutating func insert(_ rule: Int, prefix: [String]) {
+        var node = root
+        for segment in prefix {
+            if let child = node.children[segment] {
+                node = child
+            } else {
+                let child = Node()
+                node.children[segment] = child
+                node = child
+            }
+        }
+        node.rules.append(rule)
+    }
+
+    /// Rules whose prefix is a prefix of `prefix`.
+    func rules(alongPrefix prefix: [String]) -> [Int] {
+        var found = root.rules
+        var node = root
+        for segment in prefix {
+            guard let child = node.children[segment] else { break }
+            node = child
+            found += node.rules
+        }
+        return found
+    }
+}

@@ -1,0 +1,106 @@
+/// The answer for one request: allow or deny, the status a gateway returns, a stable code, the
+/// reason, the deciding rule, who the caller is, and the headers passed upstream.
+public struct Decision: Sendable, Encodable {
+    /// Allow or deny.
+    public enum Outcome: String, Sendable, Encodable {
+        case allow, deny
+    }
+
+    /// Allow or deny.
+    public let decision: Outcome
+    /// The HTTP status: 200, 400, 401, 403 or 503.
+    public let status: Int
+    /// Stable code, such as `rule.allow` or `require.scope`.
+    public let code: String
+    /// One-line explanation.
+    public let reason: String
+    /// The deciding rule's id; nil when the default or a malformed request decided.
+    public let rule: String?
+    /// Where the deciding rule is written.
+    public let location: String?
+    /// The normalized request path; nil for a refused target.
+    public let path: String?
+    /// The caller, when known.
+    public let identity: DecisionIdentity?
+    /// Headers to pass upstream: on allow, every configured header (empty when unknown).
+    public let headers: [String: String]
+    /// The `WWW-Authenticate` value for 401, and for 403 on a missing scope.
+    public let challenge: String?
+    /// Every rule tried and why it matched or not (with `--explain`).
+    public var trace: [TraceStep]?
+    /// True when the caller was simulated.
+    public let simulated: Bool?
+
+    /// Whether the request may pass.
+    public var isAllowed: Bool { decision == .allow }
+
+    enum CodingKeys: String, CodingKey {
+        case decision, status, code, reason, rule, location, path, identity, headers, challenge, trace, simulated
+    }
+
+    /// `rule` and `identity` are always present (null when none), the rest only when set.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(decision, forKey: .decision)
+        try container.encode(status, forKey: .status)
+        try container.encode(code, forKey: .code)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(rule, forKey: .rule)
+        try container.encodeIfPresent(location, forKey: .location)
+        try container.encodeIfPresent(path, forKey: .path)
+        try container.encode(identity, forKey: .identity)
+        try container.encode(headers, forKey: .headers)
+        try container.encodeIfPresent(challenge, forKey: .challenge)
+        try container.encodeIfPresent(trace, forKey: .trace)
+        try container.encodeIfPresent(simulated, forKey: .simulated)
+    }
+}
+
+/// The caller as shown in a decision: no claims and no secrets.
+public struct DecisionIdentity: Sendable, Encodable, Hashable {
+    public let username: String
+    public let subject: String?
+    public let provider: String?
+    public let scheme: Scheme
+    public let groups: [String]
+    public let scopes: [String]
+    public let apiToken: String?
+
+    init(_ identity: Identity) {
+        username = identity.username
+        subject = identity.subject
+        provider = identity.provider
+        scheme = identity.scheme
+        groups = identity.groups
+        scopes = identity.scopes
+        apiToken = identity.apiToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case username, subject, provider, scheme, groups, scopes
+        case apiToken = "api_token"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(username, forKey: .username)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(scheme, forKey: .scheme)
+        try container.encode(groups, forKey: .groups)
+        try container.encode(scopes, forKey: .scopes)
+        try container.encodeIfPresent(apiToken, forKey: .apiToken)
+    }
+}
+
+/// One step of a decision's explanation.
+public struct TraceStep: Sendable, Encodable, Hashable {
+    /// The rule's id, or `default`.
+    public let rule: String
+    /// Where it is written.
+    public let location: String?
+    /// `matched`, `skipped` or `decided`.
+    public let result: String
+    /// Why.
+    public let detail: String
+}

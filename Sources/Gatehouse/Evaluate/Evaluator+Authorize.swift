@@ -1,0 +1,121 @@
+extension Evaluator {
+    /// Checks a known caller against the matched rule's requirements.
+    func authorize(_ match: Match, _ identity: Identity, simulated: Bool) -> Decision {
+        let requirement = match.requirement
+        let simulatedFlag: Bool? = simulated ? true : nil
+        func deny(_ code: String, _ reason: String, challenge: String? = nil) -> Decision {
+            make(.deny, 403, code, reason, match, identity: identity, challenge: challenge, simulated: simulatedFlag)
+        }
+        guard match.schemes.allows(identity.scheme) else {
+            return make(.deny, 401, "scheme.disabled", "the `\(identity.scheme.rawValue)` scheme is not allowed here", match,
+                        identity: identity, challenge: challenge(match), simulated: simulatedFlag)
+        }
+        if !requirement.providers.isEmpty {
+            guard let provider = identity.provider, requirement.providers.contains(provider) else {
+                return deny("require.provider", "this rule accepts callers from \(Self.list(requirement.providers)) only")
+            }
+        }
+        let missingScopes = requirement.scopes.filter { !identity.scopes.contains($0) }
+        if !missingScopes.isEmpty {
+            return deny("require.scope", "the caller lacks scope \(Self.list(missingScopes))",
+                        challenge: bearerChallenge(error: "insufficient_scope", scope: requirement.scopes.joined(separator: " ")))
+        }
+        if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
+            return deny("require.group", "the caller is in none of the groups \(Self.list(requirement.groups))")
+        }
+        for claim in requirement.claims where !Self.claim(identity.claims.lookup(claim.path), has: claim.value) {
+            return deny("require.claim", "claim `\(claim.path)` is not `\(claim.value)`")
+        }
+        if let template = requirement.username {
+            let parameters = match.rule.flatMap { policy.rules[$0].rule.path.match(match.segments, caseSensitive: policy.policy.caseSensitivePaths) } ?? [:]
+            let expected = template.expand(parameters)
+            guard identity.username == expected else {
+                return deny("require.username", "this path belongs to user `\(expected)`, not the caller")
+            }
+        }
+        let reason = match.rule.map { "rule `\(policy.rules[$0].rule.id)` allows `\(identity.username)`" }
+            ?? "no rule matches and the default allows any verified caller"
+        return make(.allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
+                    identity: identity, simulated: simulatedFlag)
+    }
+
+    func missingCredentials(_ match: Match) -> Decision {
+        make(.deny, 401, "credentials.missing", "this request needs credentials and none were sent", match,
+             challenge: challenge(match))
+    }
+
+    /// 401 for credentials that were refused.
+    func refuse(_ match: Match, _ rejection: Rejection) -> Decision {
+        let challenge = rejection.code.hasPrefix("token.")
+            ? bearerChallenge(error: "invalid_token", description: rejection.reason)
+            : challenge(match)
+        return make(.deny, 401, rejection.code, rejection.reason, match, challenge: challenge)
+    }
+
+    /// The challenges for the schemes the matched rule accepts.
+    func challenge(_ match: Match) -> String {
+        var challenges: [String] = []
+        if match.schemes.allows(.bearer) || match.schemes.allows(.apiToken) { challenges.append(bearerChallenge()) }
+        if match.schemes.allows(.basic) { challenges.append("Basic realm=\"\(Self.quoted(policy.policy.name))\"") }
+        return challenges.isEmpty ? bearerChallenge() : challenges.joined(separator: ", ")
+    }
+
+    func bearerChallenge(error: String? = nil, description: String? = nil, scope: String? = nil) -> String {
+        var parameters = ["realm=\"\(Self.quoted(policy.policy.name))\""]
+        if let error { parameters.append("error=\"\(error)\"") }
+        if let description { parameters.append("error_description=\"\(Self.quoted(description))\"") }
+        if let scope { parameters.append("scope=\"\(Self.quoted(scope))\"") }
+        return "Bearer " + parameters.joined(separator: ", ")
+    }
+
+    func make(
+        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, _ match: Match,
+        identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
+    ) -> Decision {
+        make(outcome, status, code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
+             simulated: simulated)
+    }
+
+    func make(
+        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, rule: Int?, path: String?,
+        identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
+    ) -> Decision {
+        let rule = rule.map { policy.rules[$0].rule }
+        var headers: [String: String] = [:]
+        if outcome == .allow {
+            for header in policy.policy.upstreamHeaders {
+                headers[header.name] = Self.value(of: header.field, identity, rule: rule?.id)
+            }
+        }
+        return Decision(
+            decision: outcome, status: status, code: code, reason: reason, rule: rule?.id,
+            location: rule.map { "\($0.location)" }, path: path, identity: identity.map(DecisionIdentity.init),
+            headers: headers, challenge: challenge, trace: nil, simulated: simulated)
+    }
+
+    private static func value(of field: IdentityField, _ identity: Identity?, rule: String?) -> String {
+        switch field {
+        case .username: return identity?.username ?? ""
+        case .subject: return identity?.subject ?? ""
+        case .provider: return identity?.provider ?? ""
+        case .scheme: return identity?.scheme.rawValue ?? ""
+        case .groups: return identity?.groups.joined(separator: ",") ?? ""
+        case .scopes: return identity?.scopes.joined(separator: " ") ?? ""
+        case .rule: return rule ?? ""
+        }
+    }
+
+    private static func claim(_ value: JSONValue?, has expected: String) -> Bool {
+        switch value {
+        case .array(let items)?: return items.contains { $0.scalarText == expected }
+        case let value?: return value.scalarText == expected
+        case nil: return false
+        }
+    }
+
+    static func list(_ names: [String]) -> String { names.map { "`\($0)`" }.joined(separator: ", ") }
+
+    private static func quoted(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
+}

@@ -1,0 +1,29 @@
+/// Why a request target is refused. Each case is a class of target that a backend could read
+/// differently from Gatehouse.
+public enum TargetError: Error, Sendable, Hashable, CaseIterable {
+    case empty, tooLong, notOriginForm, absoluteForm, asteriskForm, fragment
+    case controlCharacter, backslash, semicolon, encodedSlash, encodedBackslash, doubleEncoding
+    case badEscape, invalidUTF8, dotSegment, emptySegment
+
+    /// A one-line explanation for the decision's reason.
+    public var reason: String {
+        switch self {
+        case .empty: return "the request target is empty"
+        case .tooLong: return "the request target is longer than \(RequestTarget.maxLength) bytes"
+        case .notOriginForm: return "the request target does not start with `/`"
+        case .absoluteForm: return "absolute-form request targets (`scheme://host/path`) are refused"
+        case .asteriskForm: return "the asterisk-form request target (`*`) is refused"
+        case .fragment: return "the request target has a fragment (`#`)"
+        case .controlCharacter: return "the request target has a space, NUL or control character"
+        case .backslash: return "the request target has a backslash"
+        case .semicolon: return "the request target has a `;` path parameter"
+        case .encodedSlash: return "the request target has an encoded slash (`%2F`) in its path"
+        case .encodedBackslash: return "the request target has an encoded backslash (`%5C`)"
+        case .doubleEncoding: return "the request target has an encoded percent sign (`%25`): double encoding"
+        case .badEscape: return "the request target has a malformed percent-escape"
+        case .invalidUTF8: return "the request target's path is not valid UTF-8 once decoded"
+        case .dotSegment: return "the request target has a dot segment (`.` or `..`)"
+        case .emptySegment: return "the request target has an empty path segment (`//`)"
+        }
+    }
+}

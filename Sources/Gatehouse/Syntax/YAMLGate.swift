@@ -1,0 +1,147 @@
+import CYaml
+
+/// A streaming pass over libyaml's events that refuses what Gatehouse never accepts in a policy,
+/// before anything builds a tree: anchors and aliases (billion laughs), explicit tags, merge keys,
+/// keys that are not scalars, duplicate keys, more than one document, nesting deeper than
+/// ``maxDepth``. It holds one frame per open collection, so time and memory stay linear in the
+/// input even for hostile documents; Yams' composer only ever sees documents that passed.
+struct YAMLGate {
+    /// The deepest nesting accepted.
+    static let maxDepth = 64
+    /// Stop collecting after this many problems.
+    static let maxDiagnostics = 50
+
+    private struct Frame {
+        let isMapping: Bool
+        var expectingKey = true
+        var keys: [String: SourceLocation] = [:]
+    }
+
+    let source: SourceFile
+
+    /// Returns every problem found; empty when the document may be composed.
+    func check() -> [Diagnostic] {
+        var bytes = Array(source.text.utf8)
+        bytes.append(0)
+        return bytes.withUnsafeBufferPointer { buffer in
+            var parser = yaml_parser_t()
+            yaml_parser_initialize(&parser)
+            defer { yaml_parser_delete(&parser) }
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count - 1)
+            return walk(&parser)
+        }
+    }
+
+    private func walk(_ parser: inout yaml_parser_t) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        var stack: [Frame] = []
+        var documents = 0
+        var event = yaml_event_t()
+        while problems.count < Self.maxDiagnostics {
+            guard yaml_parser_parse(&parser, &event) == 1 else {
+                problems.append(syntaxError(parser))
+                return problems
+            }
+            defer { yaml_event_delete(&event) }
+            let location = source.location(
+                line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+            switch event.type {
+            case YAML_STREAM_END_EVENT:
+                return problems
+            case YAML_DOCUMENT_START_EVENT:
+                documents += 1
+                if documents > 1 {
+                    problems.append(.error(
+                        "yaml.multiple-documents", "a policy file holds exactly one YAML document",
+                        at: location, help: "remove the `---` line and everything after it"))
+                    return problems
+                }
+            case YAML_ALIAS_EVENT:
+                problems.append(.error(
+                    "yaml.alias", "YAML aliases are not allowed in a policy", at: location,
+                    help: "write the value out in full; aliases make a policy hard to review"))
+                noteValue(&stack, problems: &problems, key: nil, at: location)
+            case YAML_SCALAR_EVENT:
+                let scalar = event.data.scalar
+                refuseAnchorAndTag(anchor: scalar.anchor, tag: scalar.tag, at: location, into: &problems)
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)),
+                    as: UTF8.self)
+                let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+                noteValue(&stack, problems: &problems, key: (text, plain), at: location)
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+                let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+                refuseAnchorAndTag(anchor: anchor, tag: tag, at: location, into: &problems)
+                if stack.last.map({ $0.isMapping && $0.expectingKey }) == true {
+                    problems.append(.error(
+                        "yaml.complex-key", "a mapping key must be a plain string", at: location))
+                }
+                noteValue(&stack, problems: &problems, key: nil, at: location)
+                stack.append(Frame(isMapping: isMapping))
+                if stack.count > Self.maxDepth {
+                    problems.append(.error(
+                        "yaml.too-deep", "the document is nested deeper than \(Self.maxDepth) levels",
+                        at: location))
+                    return problems
+                }
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                stack.removeLast()
+            default:
+                break
+            }
+        }
+        return problems
+    }
+
+    /// Records that a value (or a key) was read in the innermost collection.
+    private func noteValue(
+        _ stack: inout [Frame], problems: inout [Diagnostic], key: (String, Bool)?, at location: SourceLocation
+    ) {
+        guard var frame = stack.popLast() else { return }
+        defer { stack.append(frame) }
+        guard frame.isMapping else { return }
+        defer { frame.expectingKey.toggle() }
+        guard frame.expectingKey, let (text, plain) = key else { return }
+        if plain && text == "<<" {
+            problems.append(.error(
+                "yaml.merge-key", "YAML merge keys (`<<`) are not allowed in a policy", at: location,
+                help: "write the merged keys out in full"))
+        } else if let first = frame.keys[text] {
+            problems.append(.error(
+                "yaml.duplicate-key", "duplicate key `\(text)`", at: location,
+                help: "`\(text)` is already set at line \(first.line); each key may appear once"))
+        } else {
+            frame.keys[text] = location
+        }
+    }
+
+    private func refuseAnchorAndTag(
+        anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?,
+        at location: SourceLocation, into problems: inout [Diagnostic]
+    ) {
+        if let anchor {
+            problems.append(.error(
+                "yaml.anchor", "YAML anchors are not allowed in a policy (found `&\(String(cString: anchor))`)",
+                at: location, help: "write the value out in full; anchors make a policy hard to review"))
+        }
+        if let tag {
+            problems.append(.error(
+                "yaml.tag", "explicit YAML tags are not allowed in a policy (found `\(String(cString: tag))`)",
+                at: location, help: "remove the tag; quote the value if it must be a string"))
+        }
+    }
+
+    private func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+        let problem = parser.problem.map { String(cString: $0) } ?? "the YAML cannot be parsed"
+        let mark = parser.problem_mark
+        let location = source.location(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        var help: String?
+        if let context = parser.context.map({ String(cString: $0) }) {
+            let at = parser.context_mark
+            help = "\(context) at line \(Int(at.line) + 1), column \(Int(at.column) + 1)"
+        }
+        return .error("yaml.syntax", problem, at: location, help: help)
+    }
+}

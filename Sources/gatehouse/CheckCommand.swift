@@ -1,0 +1,98 @@
+import ArgumentParser
+import Gatehouse
+
+/// `gatehouse check`: load, check and compile policies without evaluating anything.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check policy files and report every problem with its location.",
+        discussion: """
+            Example:
+              gatehouse check policies/confluence-okta.yaml
+              gatehouse check --format github policies/*.yaml
+              gatehouse check --show-providers policies/multi-provider.yaml
+
+            Exits 0 when every file is clean, 1 when any error or warning is found, \
+            65 when a file cannot be read.
+            """
+    )
+
+    @Argument(help: "Policy files to check.")
+    var policies: [String]
+
+    @Option(help: "Output format: text, json or github (GitHub Actions annotations).")
+    var format: CheckFormat = .text
+
+    @Flag(help: "Print each provider's issuer and endpoints, with presets expanded.")
+    var showProviders = false
+
+    func run() throws {
+        var sources: [SourceFile] = []
+        var diagnostics: [Diagnostic] = []
+        var checked: [(file: String, policy: Policy?)] = []
+        var unreadable = false
+        for path in policies {
+            do {
+                let source = try SourceFile.read(path)
+                let result = PolicyChecker.check(source)
+                if let policy = result.policy { _ = PolicyCompiler.compile(policy) }
+                sources.append(source)
+                diagnostics += result.diagnostics
+                checked.append((path, result.policy))
+            } catch {
+                Standard.error("error: \(error)\n")
+                unreadable = true
+            }
+        }
+        let renderer = DiagnosticRenderer(sources: sources)
+        switch format {
+        case .json:
+            let providers = showProviders ? checked.compactMap(\.policy).flatMap(\.providers).map(ProviderSummary.init) : nil
+            Standard.out(JSONText.encode(CheckReport(
+                diagnostics: diagnostics.map(DiagnosticReport.init), providers: providers)))
+        case .github:
+            Standard.out(renderer.render(diagnostics, as: .github))
+        case .text:
+            Standard.out(renderer.render(diagnostics, as: .text))
+            for (file, policy) in checked {
+                let own = diagnostics.filter { $0.location?.file == file }
+                if let policy, showProviders { Standard.out(ProviderSummary.text(policy.providers)) }
+                Standard.out(summary(file, policy, own))
+            }
+        }
+        if unreadable { throw Exit.unreadable }
+        if !diagnostics.isEmpty { throw Exit.findings }
+    }
+
+    private func summary(_ file: String, _ policy: Policy?, _ diagnostics: [Diagnostic]) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.count - errors
+        guard let policy else { return "\(file): \(errors) error(s), \(warnings) warning(s)\n" }
+        let shape = "\(policy.rules.count) rule(s), \(policy.providers.count) provider(s)"
+        return warnings == 0 ? "\(file): ok (\(shape))\n" : "\(file): \(warnings) warning(s) (\(shape))\n"
+    }
+}
+
+/// `check --format json`.
+struct CheckReport: Encodable {
+    let diagnostics: [DiagnosticReport]
+    let providers: [ProviderSummary]?
+}
+
+/// One diagnostic in `check --format json`.
+struct DiagnosticReport: Encodable {
+    let code, severity, message: String
+    let file: String?
+    let line, column: Int?
+    let help: String?
+
+    init(_ diagnostic: Diagnostic) {
+        code = diagnostic.code
+        severity = diagnostic.severity.rawValue
+        message = diagnostic.message
+        file = diagnostic.location?.file
+        line = diagnostic.location?.line
+        column = diagnostic.location?.column
+        help = diagnostic.help
+    }
+}
