@@ -22,10 +22,16 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        .target(
+            name: "GatehouseTesting",
+            dependencies: ["Gatehouse"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
                 "Gatehouse",
+                "GatehouseTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -38,8 +44,13 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseTests",
-            dependencies: ["Gatehouse"],
+            dependencies: ["Gatehouse", "GatehouseTesting"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseTestingTests",
+            dependencies: ["GatehouseTesting", "Gatehouse"],
             swiftSettings: strict
         ),
         .testTarget(

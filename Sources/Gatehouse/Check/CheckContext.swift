@@ -3,21 +3,23 @@ import Foundation
 /// Collects diagnostics while reading typed values out of located YAML nodes.
 ///
 /// Each reader returns nil after reporting why, so callers continue and every problem is found.
-final class CheckContext {
-    private(set) var diagnostics: [Diagnostic] = []
+package final class CheckContext {
+    package init() {}
 
-    func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+    package private(set) var diagnostics: [Diagnostic] = []
 
-    func error(_ code: String, _ message: String, at location: SourceLocation?, help: String? = nil) {
+    package func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    package func error(_ code: String, _ message: String, at location: SourceLocation?, help: String? = nil) {
         report(.error(code, message, at: location, help: help))
     }
 
-    func warning(_ code: String, _ message: String, at location: SourceLocation?, help: String? = nil) {
+    package func warning(_ code: String, _ message: String, at location: SourceLocation?, help: String? = nil) {
         report(.warning(code, message, at: location, help: help))
     }
 
     /// Reads a mapping, reporting keys outside `allowed` and missing `required` keys.
-    func mapping(
+    package func mapping(
         _ node: YAMLNode, _ what: String, allowed: [String], required: [String] = [],
         specialKeys: [String: (code: String, message: String, help: String)] = [:]
     ) -> Fields? {
@@ -41,12 +43,12 @@ final class CheckContext {
         return fields
     }
 
-    func wrongType(_ node: YAMLNode, _ what: String, expected: String) {
+    package func wrongType(_ node: YAMLNode, _ what: String, expected: String) {
         error("check.wrong-type", "\(what) must be \(expected), not \(node.kindDescription)", at: node.location)
     }
 
     /// A string as written; `no`, `on` and `0123` stay strings.
-    func string(_ node: YAMLNode, _ what: String) -> Located<String>? {
+    package func string(_ node: YAMLNode, _ what: String) -> Located<String>? {
         guard case .scalar(let scalar) = node, !scalar.isNull else {
             wrongType(node, what, expected: "a string")
             return nil
@@ -55,7 +57,7 @@ final class CheckContext {
     }
 
     /// A non-empty list of strings; nil after reporting.
-    func strings(_ node: YAMLNode, _ what: String, allowEmpty: Bool = false) -> [Located<String>]? {
+    package func strings(_ node: YAMLNode, _ what: String, allowEmpty: Bool = false) -> [Located<String>]? {
         guard case .sequence(let items, let location) = node else {
             wrongType(node, what, expected: "a list of strings")
             return nil
@@ -69,7 +71,7 @@ final class CheckContext {
     }
 
     /// One of a fixed set of words.
-    func word<T: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ what: String, as: T.Type) -> T?
+    package func word<T: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ what: String, as: T.Type) -> T?
     where T.RawValue == String {
         guard let text = string(node, what) else { return nil }
         if let value = T(rawValue: text.value) { return value }
@@ -81,7 +83,7 @@ final class CheckContext {
     }
 
     /// `true` or `false`, plain; YAML 1.1 spellings such as `yes` are refused.
-    func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+    package func bool(_ node: YAMLNode, _ what: String) -> Bool? {
         if case .scalar(let scalar) = node, scalar.isPlain, scalar.text == "true" || scalar.text == "false" {
             return scalar.text == "true"
         }
@@ -90,7 +92,7 @@ final class CheckContext {
     }
 
     /// A duration such as `60s`, `5m`, `1h30m`, `500ms`.
-    func duration(_ node: YAMLNode, _ what: String) -> Duration? {
+    package func duration(_ node: YAMLNode, _ what: String) -> Duration? {
         guard let text = string(node, what) else { return nil }
         if let value = Self.parseDuration(text.value) { return value }
         error(
@@ -100,7 +102,7 @@ final class CheckContext {
     }
 
     /// A date (`2027-06-30`, the start of that day in UTC) or an RFC 3339 instant.
-    func date(_ node: YAMLNode, _ what: String) -> Date? {
+    package func date(_ node: YAMLNode, _ what: String) -> Date? {
         guard let text = string(node, what) else { return nil }
         if let date = Self.parseDate(text.value) { return date }
         error(
@@ -109,7 +111,7 @@ final class CheckContext {
         return nil
     }
 
-    static func parseDuration(_ text: String) -> Duration? {
+    package static func parseDuration(_ text: String) -> Duration? {
         var total: Duration = .zero
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
@@ -131,7 +133,7 @@ final class CheckContext {
         return total
     }
 
-    static func parseDate(_ text: String) -> Date? {
+    package static func parseDate(_ text: String) -> Date? {
         if text.count == 10, let day = try? Date("\(text)T00:00:00Z", strategy: .iso8601) { return day }
         return RFC3339.parse(text)
     }

@@ -1,7 +1,7 @@
 /// The entries of one YAML mapping, read by key. Unknown keys were reported when it was made.
-struct Fields {
+package struct Fields {
     /// Where the mapping starts.
-    let location: SourceLocation
+    package let location: SourceLocation
     private let entries: [String: YAMLEntry]
 
     init(entries: [YAMLEntry], location: SourceLocation) {
@@ -10,11 +10,11 @@ struct Fields {
     }
 
     /// The value under `key`, if present.
-    subscript(key: String) -> YAMLNode? { entries[key]?.value }
+    package subscript(key: String) -> YAMLNode? { entries[key]?.value }
 
     /// The key's own location, if present.
-    func keyLocation(_ key: String) -> SourceLocation? { entries[key]?.key.location }
+    package func keyLocation(_ key: String) -> SourceLocation? { entries[key]?.key.location }
 
     /// Whether `key` is present.
-    func has(_ key: String) -> Bool { entries[key] != nil }
+    package func has(_ key: String) -> Bool { entries[key] != nil }
 }

@@ -51,8 +51,6 @@ extension PolicyReader {
         var (issuer, endpoints) = kind.expand(settings)
         if kind != .oidc, let override = fields["issuer"].flatMap({ readURL($0, "`issuer` of \(what)") }) {
             issuer = override
-        } else if kind == .oidc, let node = fields["issuer"] {
-            _ = readURL(node, "`issuer` of \(what)")
         }
         for (key, path) in ProviderEndpoints.keys {
             if let node = fields[key], let url = readURL(node, "`\(key)` of \(what)") {

@@ -36,7 +36,11 @@ extension PolicyReader {
     }
 
     private func readRule(_ node: YAMLNode, known: KnownNames) -> Rule? {
-        guard let fields = context.mapping(node, "a rule", allowed: Self.ruleKeys, required: ["id", "match"]),
+        var name = "a rule"
+        if case .mapping(let entries, _) = node, case .scalar(let id)? = entries.first(where: { $0.key.value == "id" })?.value {
+            name = "rule `\(id.text)`"
+        }
+        guard let fields = context.mapping(node, name, allowed: Self.ruleKeys, required: ["id", "match"]),
             let id = fields["id"].flatMap({ context.string($0, "a rule's `id`") })
         else { return nil }
         let what = "rule `\(id.value)`"
@@ -54,9 +58,8 @@ extension PolicyReader {
             }
             return nil
         }
-        guard let match, let action = readAction(present[0], fields[present[0]]!, what, match.path, known) else {
-            return nil
-        }
+        let action = readAction(present[0], fields[present[0]]!, what, match?.path, known)
+        guard let match, let action else { return nil }
         return Rule(id: id.value, location: id.location, path: match.path, methods: match.methods, action: action)
     }
 
@@ -96,7 +99,7 @@ extension PolicyReader {
     }
 
     private func readAction(
-        _ key: String, _ node: YAMLNode, _ what: String, _ path: PathPattern, _ known: KnownNames
+        _ key: String, _ node: YAMLNode, _ what: String, _ path: PathPattern?, _ known: KnownNames
     ) -> RuleAction? {
         switch key {
         case "allow":
@@ -116,7 +119,7 @@ extension PolicyReader {
     }
 
     private func readRequirement(
-        _ node: YAMLNode, _ what: String, _ path: PathPattern, _ known: KnownNames
+        _ node: YAMLNode, _ what: String, _ path: PathPattern?, _ known: KnownNames
     ) -> Requirement? {
         if case .scalar = node {
             guard let text = context.string(node, "`require` of \(what)") else { return nil }
@@ -160,28 +163,32 @@ extension PolicyReader {
         requirement.groups = list("groups").map(\.value)
         requirement.scopes = list("scopes").map(\.value)
         if let node = fields["claims"] {
-            requirement.claims = readClaimRequirements(node, what) ?? { valid = false; return [] }()
+            requirement.claims = readClaimRequirements(node, what, path) ?? { valid = false; return [] }()
         }
-        if let node = fields["username"], let text = context.string(node, "`username` of \(what)") {
-            guard let template = UsernameTemplate(text.value) else {
-                context.error("check.invalid-value", "`\(text.value)` has an unbalanced or invalid `{parameter}`",
-                              at: text.location)
-                return nil
-            }
-            for name in template.parameters where !path.parameters.contains(name) {
-                valid = false
-                context.error(
-                    "check.unknown-path-parameter", "`{\(name)}` is not a parameter of path `\(path.text)`",
-                    at: text.location, help: Suggestion.help(for: name, in: path.parameters, listing: false))
-            }
-            requirement.username = template
-        } else if fields.has("username") {
-            valid = false
+        if let node = fields["username"] {
+            requirement.username = readTemplate(node, "`username` of \(what)", path)
+            valid = valid && requirement.username != nil
         }
         return valid ? requirement : nil
     }
 
-    private func readClaimRequirements(_ node: YAMLNode, _ what: String) -> [ClaimRequirement]? {
+    /// A value with `{parameter}` placeholders, each of which must be a parameter of `path`.
+    private func readTemplate(_ node: YAMLNode, _ what: String, _ path: PathPattern?) -> ValueTemplate? {
+        guard let text = context.string(node, what) else { return nil }
+        guard let template = ValueTemplate(text.value) else {
+            context.error("check.invalid-value", "`\(text.value)` has an unbalanced or invalid `{parameter}`", at: text.location)
+            return nil
+        }
+        let unknown = template.parameters.filter { name in path.map { !$0.parameters.contains(name) } ?? false }
+        for name in unknown {
+            context.error(
+                "check.unknown-path-parameter", "`{\(name)}` is not a parameter of path `\(path?.text ?? "")`",
+                at: text.location, help: Suggestion.help(for: name, in: path?.parameters ?? [], listing: false))
+        }
+        return unknown.isEmpty ? template : nil
+    }
+
+    private func readClaimRequirements(_ node: YAMLNode, _ what: String, _ pattern: PathPattern?) -> [ClaimRequirement]? {
         guard case .mapping(let entries, _) = node else {
             context.wrongType(node, "`claims` of \(what)", expected: "a mapping of claim names to values")
             return nil
@@ -192,8 +199,8 @@ extension PolicyReader {
                 context.error("check.invalid-value", "`\(entry.key.value)` is not a valid claim name", at: entry.key.location)
                 return nil
             }
-            return context.string(entry.value, "claim `\(entry.key.value)`").map {
-                ClaimRequirement(path: path, value: $0.value)
+            return readTemplate(entry.value, "claim `\(entry.key.value)` of \(what)", pattern).map {
+                ClaimRequirement(path: path, value: $0)
             }
         }
         return claims.contains { $0 == nil } ? nil : claims.compactMap { $0 }

@@ -4,7 +4,8 @@ enum Suggestion {
     static func closest(to word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(1, min(3, word.count / 3)) ? best.0 : nil
+        let allowed = word.count <= 3 ? 1 : max(2, min(3, word.count / 3))
+        return best.1 <= allowed ? best.0 : nil
     }
 
     /// `help` text suggesting the closest candidate, or listing them all when none is close.

@@ -38,12 +38,25 @@ public struct DiagnosticRenderer: Sendable {
         {
             let gutter = String(location.line)
             let pad = String(repeating: " ", count: gutter.count)
-            let caretIndent = line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }
-            out += "\(pad) |\n\(gutter) | \(line)\n\(pad) | \(caretIndent.joined())^\n"
+            let (shown, column) = Self.window(line, column: location.column)
+            let caretIndent = shown.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " }
+            out += "\(pad) |\n\(gutter) | \(shown)\n\(pad) | \(caretIndent.joined())^\n"
         }
         if let help = diagnostic.help { out += "  = help: \(help)\n" }
         return out
     }
+
+    /// At most ``maxLine`` characters of `line` around `column`, and the column within them.
+    private static func window(_ line: Substring, column: Int) -> (String, Int) {
+        guard line.count > maxLine else { return (String(line), column) }
+        let start = max(0, min(column - 1 - maxLine / 2, line.count - maxLine))
+        let piece = line.dropFirst(start).prefix(maxLine)
+        let prefix = start > 0 ? "…" : ""
+        let suffix = start + maxLine < line.count ? "…" : ""
+        return (prefix + piece + suffix, column - start + prefix.count)
+    }
+
+    private static let maxLine = 100
 
     private func github(_ diagnostic: Diagnostic) -> String {
         var properties: [String] = []

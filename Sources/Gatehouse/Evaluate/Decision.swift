@@ -2,7 +2,7 @@
 /// reason, the deciding rule, who the caller is, and the headers passed upstream.
 public struct Decision: Sendable, Encodable {
     /// Allow or deny.
-    public enum Outcome: String, Sendable, Encodable {
+    public enum Outcome: String, Sendable, Encodable, CaseIterable {
         case allow, deny
     }
 

@@ -23,11 +23,14 @@ extension Evaluator {
         if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
             return deny("require.group", "the caller is in none of the groups \(Self.list(requirement.groups))")
         }
-        for claim in requirement.claims where !Self.claim(identity.claims.lookup(claim.path), has: claim.value) {
-            return deny("require.claim", "claim `\(claim.path)` is not `\(claim.value)`")
+        let parameters = match.rule.map { pathParameters(of: $0, match.segments) } ?? [:]
+        for claim in requirement.claims {
+            let expected = claim.value.expand(parameters)
+            guard Self.claim(identity.claims.lookup(claim.path), has: expected) else {
+                return deny("require.claim", "claim `\(claim.path)` is not `\(expected)`")
+            }
         }
         if let template = requirement.username {
-            let parameters = match.rule.flatMap { policy.rules[$0].rule.path.match(match.segments, caseSensitive: policy.policy.caseSensitivePaths) } ?? [:]
             let expected = template.expand(parameters)
             guard identity.username == expected else {
                 return deny("require.username", "this path belongs to user `\(expected)`, not the caller")
@@ -37,6 +40,13 @@ extension Evaluator {
             ?? "no rule matches and the default allows any verified caller"
         return make(.allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
                     identity: identity, simulated: simulatedFlag)
+    }
+
+    /// The path parameters of rule `index` for `segments`; empty for rules without any.
+    private func pathParameters(of index: Int, _ segments: [String]) -> [String: String] {
+        let compiled = policy.rules[index]
+        guard compiled.hasParameters else { return [:] }
+        return compiled.rule.path.match(policy.folded(segments), caseSensitive: policy.policy.caseSensitivePaths) ?? [:]
     }
 
     func missingCredentials(_ match: Match) -> Decision {

@@ -35,7 +35,7 @@ public struct Requirement: Sendable {
     /// Each claim must equal its value.
     public var claims: [ClaimRequirement] = []
     /// The username must equal this, after path parameters are substituted.
-    public var username: UsernameTemplate?
+    public var username: ValueTemplate?
 
     /// Any verified caller.
     public static let authenticated = Requirement()
@@ -45,12 +45,14 @@ public struct Requirement: Sendable {
 public struct ClaimRequirement: Sendable {
     /// The claim.
     public let path: ClaimPath
-    /// The value it must have: a string claim equal to it, or an array claim containing it.
-    public let value: String
+    /// The value it must have (after path parameters): a claim equal to it, or an array claim
+    /// containing it.
+    public let value: ValueTemplate
 }
 
-/// A username with `{name}` placeholders bound to path parameters.
-public struct UsernameTemplate: Sendable, Hashable {
+/// A value with `{name}` placeholders bound to path parameters: `require.username` and the values
+/// of `require.claims`.
+public struct ValueTemplate: Sendable, Hashable {
     /// A literal piece or a placeholder.
     public enum Piece: Sendable, Hashable {
         case literal(String)
@@ -62,7 +64,7 @@ public struct UsernameTemplate: Sendable, Hashable {
     /// Its pieces.
     public let pieces: [Piece]
 
-    /// The username for the given path parameters.
+    /// The value for the given path parameters.
     public func expand(_ parameters: [String: String]) -> String {
         pieces.map { piece in
             switch piece {

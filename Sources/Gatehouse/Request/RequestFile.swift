@@ -22,7 +22,7 @@ public enum RequestFile {
     }
 
     /// Reads a request from an already parsed node, reporting problems into `context`.
-    static func parse(_ node: YAMLNode, context: CheckContext) -> Parsed? {
+    package static func parse(_ node: YAMLNode, context: CheckContext) -> Parsed? {
         guard let fields = context.mapping(
             node, "the request", allowed: ["method", "path", "host", "headers", "identity"], required: ["method", "path"]),
             let method = fields["method"].flatMap({ context.string($0, "`method`") }),
@@ -55,7 +55,7 @@ public enum RequestFile {
     }
 
     /// `{provider, claims}` or `{api_token}`.
-    static func readCaller(_ node: YAMLNode, _ context: CheckContext) -> SimulatedCaller? {
+    package static func readCaller(_ node: YAMLNode, _ context: CheckContext) -> SimulatedCaller? {
         guard let fields = context.mapping(node, "`identity`", allowed: ["provider", "claims", "api_token"]) else { return nil }
         if let token = fields["api_token"] {
             if fields.has("provider") || fields.has("claims") {

@@ -3,7 +3,7 @@ import CYaml
 /// A streaming pass over libyaml's events that refuses what Gatehouse never accepts in a policy,
 /// before anything builds a tree: anchors and aliases (billion laughs), explicit tags, merge keys,
 /// keys that are not scalars, duplicate keys, more than one document, nesting deeper than
-/// ``maxDepth``. It holds one frame per open collection, so time and memory stay linear in the
+/// ``maxDepth``. The first anchor and the first alias are reported, not every one. It holds one frame per open collection, so time and memory stay linear in the
 /// input even for hostile documents; Yams' composer only ever sees documents that passed.
 struct YAMLGate {
     /// The deepest nesting accepted.
@@ -36,6 +36,8 @@ struct YAMLGate {
         var problems: [Diagnostic] = []
         var stack: [Frame] = []
         var documents = 0
+        var sawAlias = false
+        var sawAnchor = false
         var event = yaml_event_t()
         while problems.count < Self.maxDiagnostics {
             guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -57,13 +59,14 @@ struct YAMLGate {
                     return problems
                 }
             case YAML_ALIAS_EVENT:
-                problems.append(.error(
+                defer { sawAlias = true }
+                if !sawAlias { problems.append(.error(
                     "yaml.alias", "YAML aliases are not allowed in a policy", at: location,
-                    help: "write the value out in full; aliases make a policy hard to review"))
+                    help: "write the value out in full; aliases make a policy hard to review")) }
                 noteValue(&stack, problems: &problems, key: nil, at: location)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
-                refuseAnchorAndTag(anchor: scalar.anchor, tag: scalar.tag, at: location, into: &problems)
+                refuseAnchorAndTag(anchor: scalar.anchor, tag: scalar.tag, at: location, into: &problems, &sawAnchor)
                 let text = String(
                     decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)),
                     as: UTF8.self)
@@ -73,7 +76,7 @@ struct YAMLGate {
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
                 let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
                 let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
-                refuseAnchorAndTag(anchor: anchor, tag: tag, at: location, into: &problems)
+                refuseAnchorAndTag(anchor: anchor, tag: tag, at: location, into: &problems, &sawAnchor)
                 if stack.last.map({ $0.isMapping && $0.expectingKey }) == true {
                     problems.append(.error(
                         "yaml.complex-key", "a mapping key must be a plain string", at: location))
@@ -119,9 +122,10 @@ struct YAMLGate {
 
     private func refuseAnchorAndTag(
         anchor: UnsafeMutablePointer<yaml_char_t>?, tag: UnsafeMutablePointer<yaml_char_t>?,
-        at location: SourceLocation, into problems: inout [Diagnostic]
+        at location: SourceLocation, into problems: inout [Diagnostic], _ sawAnchor: inout Bool
     ) {
-        if let anchor {
+        if let anchor, !sawAnchor {
+            sawAnchor = true
             problems.append(.error(
                 "yaml.anchor", "YAML anchors are not allowed in a policy (found `&\(String(cString: anchor))`)",
                 at: location, help: "write the value out in full; anchors make a policy hard to review"))
@@ -141,6 +145,9 @@ struct YAMLGate {
         if let context = parser.context.map({ String(cString: $0) }) {
             let at = parser.context_mark
             help = "\(context) at line \(Int(at.line) + 1), column \(Int(at.column) + 1)"
+        }
+        if problem.hasPrefix("Maximum nesting level") {
+            return .error("yaml.too-deep", "the document is nested deeper than \(Self.maxDepth) levels", at: location)
         }
         return .error("yaml.syntax", problem, at: location, help: help)
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Gatehouse
+
+/// A policy test file (`NAME.test.yaml`): the policy it tests, an optional fixed instant, and cases.
+///
+/// ```yaml
+/// policy: confluence-okta.yaml          # relative to this file
+/// now: 2026-11-29T08:00:00Z
+/// cases:
+///   - name: a reader may read content
+///     request: { method: GET, path: /confluence/rest/api/content/1 }
+///     identity: { provider: okta, claims: { preferred_username: alice, scp: [content:read] } }
+///     expect: { decision: allow, status: 200, code: rule.allow, rule: read-content, username: alice }
+/// ```
+public struct PolicyTestFile: Sendable {
+    /// One case.
+    public struct Case: Sendable {
+        /// What the case shows.
+        public let name: String
+        /// Where the case is written.
+        public let location: SourceLocation
+        /// The request.
+        public let request: HTTPRequest
+        /// The simulated caller, if any.
+        public let caller: SimulatedCaller?
+        /// What the decision must say.
+        public let expect: Expectation
+    }
+
+    /// The fields of a decision a case pins; nil fields are not checked.
+    public struct Expectation: Sendable {
+        public var decision: Decision.Outcome?
+        public var status: Int?
+        public var code: String?
+        /// The rule; `.some(nil)` pins "no rule decided".
+        public var rule: String??
+        public var username: String?
+        public var headers: [String: String]?
+        public var challenge: String?
+    }
+
+    /// The test file's path.
+    public let file: String
+    /// The policy's path, resolved against the test file's folder.
+    public let policy: String
+    /// The instant cases are evaluated at.
+    public let now: Date?
+    /// The cases, in file order.
+    public let cases: [Case]
+
+    static let keys = ["policy", "now", "cases"]
+    static let caseKeys = ["name", "request", "identity", "expect"]
+    static let expectKeys = ["decision", "status", "code", "rule", "username", "headers", "challenge"]
+
+    /// Reads a test file.
+    public static func parse(_ source: SourceFile) -> Result<PolicyTestFile, DiagnosticList> {
+        let reader = TestFileReader(source: source)
+        guard let file = reader.read(), !reader.context.diagnostics.hasErrors else {
+            return .failure(DiagnosticList(reader.context.diagnostics))
+        }
+        return .success(file)
+    }
+}
