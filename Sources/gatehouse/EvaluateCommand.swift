@@ -74,16 +74,16 @@ struct EvaluateCommand: AsyncParsableCommand {
         var (request, caller) = try readRequest()
         if let simulated = try flagCaller() {
             guard caller == nil else {
-                throw ValidationError("the request file has an identity already; drop --provider/--claims/--api-token")
+                throw Loading.usage("the request file has an identity already; drop --provider/--claims/--api-token")
             }
             caller = simulated
         }
-        if case .failure(let rejection)? = caller.map({ compiled.identity(for: $0, now: .now) }),
+        let instant = now.flatMap(RFC3339.parse) ?? Date()
+        if case .failure(let rejection)? = caller.map({ compiled.identity(for: $0, now: instant) }),
             rejection.code.hasPrefix("simulation.")
         {
-            throw ValidationError(rejection.reason)
+            throw Loading.usage(rejection.reason)
         }
-        let instant = now.flatMap(RFC3339.parse) ?? Date()
         let decision = await Evaluator(policy: compiled).evaluate(request, caller: caller, now: instant, explain: explain)
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
@@ -112,7 +112,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard let provider else { return nil }
         guard let claims else { return .provider(provider, claims: [:]) }
         guard case .object(let object)? = try? JSONValue.parse(claims) else {
-            throw ValidationError("--claims must be a JSON object")
+            throw Loading.usage("--claims must be a JSON object")
         }
         return .provider(provider, claims: object)
     }
@@ -120,6 +120,12 @@ struct EvaluateCommand: AsyncParsableCommand {
 
 /// Reading inputs with the exit codes of DESIGN §4.
 enum Loading {
+    /// Prints a usage error found after parsing and returns the exit to throw (64).
+    static func usage(_ message: String) -> ExitCode {
+        Standard.error("error: \(message)\n")
+        return Exit.usage
+    }
+
     /// Reads a file, or exits 65 with the reason.
     static func source(_ path: String) throws -> SourceFile {
         do {
