@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(
             name: "gatehouseTests",
             dependencies: ["gatehouse"],
+            exclude: ["Golden", "Requests"],
             swiftSettings: strict
         ),
     ],

@@ -1,1 +1,137 @@
-print("todo")
+import Foundation
+import Gatehouse
+
+// Decision-time benchmark. Run in release mode by hand (see docs/performance.md):
+//   swift run -c release GatehouseBenchmark
+// For 10, 100, 1,000 and 10,000 generated rules it prints the time to check and to compile the
+// policy, and the median and p99 nanoseconds per decision over a fixed request mix, next to the
+// same figures for a naive linear scan of the rules measured in the same run.
+
+let clock = ContinuousClock()
+
+func nanoseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+}
+
+/// A policy of `count` rules shaped like a large REST API: services with versioned, nested
+/// resources, parameters, wildcards and mixed methods, and a few catch-all rules.
+func policyText(rules count: Int) -> String {
+    var lines = ["version: 1", "name: bench", "providers:", "  idp:", "    kind: oidc",
+                 "    issuer: https://idp.example.com", "    audiences: [api]", "rules:",
+                 "  - id: health", "    match: { path: \"/**/health\", methods: [GET] }", "    allow: anyone"]
+    let shapes: [(String, String)] = [
+        ("/api/v1/svc{n}/items", "[GET, HEAD]"),
+        ("/api/v1/svc{n}/items/{id}", "[GET, PUT, DELETE]"),
+        ("/api/v1/svc{n}/items/{id}/comments/**", ""),
+        ("/api/v2/svc{n}/*/reports", "[GET]"),
+        ("/api/v2/svc{n}/admin/**", "[POST, PUT, PATCH, DELETE]"),
+        ("/api/v1/svc{n}/users/{user}/settings", "[GET, PUT]"),
+        ("/internal/svc{n}/**", ""),
+        ("/api/v1/svc{n}/search", "[GET, POST]"),
+    ]
+    var index = 1
+    var service = 0
+    while index < count - 1 {
+        for (pattern, methods) in shapes where index < count - 1 {
+            let path = pattern.replacingOccurrences(of: "{n}", with: String(service))
+            let methodList = methods.isEmpty ? "" : ", methods: \(methods)"
+            let action = pattern.contains("{user}") ? "require: { username: \"{user}\" }"
+                : pattern.hasPrefix("/internal") ? "deny: internal" : "require: { scopes: [svc\(service)] }"
+            lines += ["  - id: r\(index)", "    match: { path: \"\(path)\"\(methodList) }", "    \(action)"]
+            index += 1
+        }
+        service += 1
+    }
+    lines += ["  - id: api", "    match: { path: /api/** }", "    require: authenticated"]
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Requests that hit rules at several depths and positions, and misses.
+func requestMix(services: Int) -> [HTTPRequest] {
+    let first = 0, middle = max(0, services / 2), last = max(0, services - 1)
+    var requests: [HTTPRequest] = []
+    for service in [first, middle, last] {
+        requests += [
+            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/items"),
+            HTTPRequest(method: "PUT", target: "/api/v1/svc\(service)/items/42"),
+            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/items/42/comments/7/replies?page=2"),
+            HTTPRequest(method: "GET", target: "/api/v2/svc\(service)/eu/reports"),
+            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/users/alice/settings"),
+            HTTPRequest(method: "PATCH", target: "/api/v1/svc\(service)/items"),
+        ]
+    }
+    requests += [
+        HTTPRequest(method: "GET", target: "/api/v9/unknown/thing"),
+        HTTPRequest(method: "GET", target: "/static/app.js"),
+        HTTPRequest(method: "GET", target: "/api/v1/svc0/items/1/health"),
+    ]
+    return requests
+}
+
+struct Figures {
+    let median: Double
+    let p99: Double
+}
+
+/// Median and p99 of the per-call time of `body` over `rounds` rounds of the mix, each call
+/// timed in batches of `batch` repetitions to keep the clock's own cost out.
+func measure(_ mix: [HTTPRequest], rounds: Int, batch: Int = 64, _ body: (HTTPRequest) -> Void) -> Figures {
+    var samples: [Double] = []
+    samples.reserveCapacity(rounds * mix.count)
+    for request in mix { for _ in 0..<batch { body(request) } }
+    for _ in 0..<rounds {
+        for request in mix {
+            let start = clock.now
+            for _ in 0..<batch { body(request) }
+            samples.append(nanoseconds(clock.now - start) / Double(batch))
+        }
+    }
+    samples.sort()
+    return Figures(median: samples[samples.count / 2], p99: samples[min(samples.count - 1, samples.count * 99 / 100)])
+}
+
+@inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+let identity = Identity(username: "alice", provider: "idp", scheme: .bearer, scopes: (0..<2000).map { "svc\($0)" })
+let now = Date()
+print("rules   check ms  compile ms   decide median ns   p99 ns   | trie match median ns  scan median ns  p99 ns   scan/trie")
+for count in [10, 100, 1_000, 10_000] {
+    let text = policyText(rules: count)
+    let checkStart = clock.now
+    let result = PolicyChecker.check(SourceFile(name: "bench.yaml", text: text))
+    let checkTime = nanoseconds(clock.now - checkStart) / 1e6
+    guard let policy = result.policy else {
+        print(DiagnosticRenderer(sources: []).render(result.diagnostics, as: .text))
+        exit(1)
+    }
+    var compileTimes: [Double] = []
+    var compiled = PolicyCompiler.compile(policy)
+    for _ in 0..<5 {
+        let start = clock.now
+        compiled = PolicyCompiler.compile(policy)
+        compileTimes.append(nanoseconds(clock.now - start) / 1e6)
+    }
+    let evaluator = Evaluator(policy: compiled)
+    let mix = requestMix(services: (count - 2) / 8)
+    let rounds = count >= 10_000 ? 60 : 300
+    let decide = measure(mix, rounds: rounds) { consume(evaluator.decide($0, identity: identity, now: now)) }
+    let segments = mix.map { (try? RequestTarget.parse($0.target).get())?.segments ?? [] }
+    let methods = mix.map { MethodMask(requestMethod: $0.method) }
+    let indexed = mix.indices.map { HTTPRequest(method: String($0), target: "") }
+    let trie = measure(indexed, rounds: rounds) { request in
+        let i = Int(request.method)!
+        consume(compiled.firstMatch(segments: segments[i], method: methods[i]))
+    }
+    let scan = measure(indexed, rounds: count >= 10_000 ? 5 : rounds, batch: count >= 1_000 ? 4 : 64) { request in
+        let i = Int(request.method)!
+        consume(compiled.firstMatchByScan(segments: segments[i], method: methods[i]))
+    }
+    for (i, request) in mix.enumerated() {
+        precondition(compiled.firstMatch(segments: segments[i], method: methods[i])
+            == compiled.firstMatchByScan(segments: segments[i], method: methods[i]), "\(request.target)")
+    }
+    func cell(_ value: Double, _ width: Int, _ digits: Int = 0) -> String {
+        String(format: "%\(width).\(digits)f", value)
+    }
+    print("\(String(count).padding(toLength: 7, withPad: " ", startingAt: 0)) \(cell(checkTime, 8, 1))  \(cell(compileTimes.sorted()[2], 10, 2))   \(cell(decide.median, 16))  \(cell(decide.p99, 7))   | \(cell(trie.median, 20))  \(cell(scan.median, 14))  \(cell(scan.p99, 7))   \(cell(scan.median / trie.median, 8, 1))x")
+}
