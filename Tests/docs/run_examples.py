@@ -29,7 +29,7 @@ def examples(path):
             command = lines[index][2:]
             while command.endswith("\\") and index + 1 < len(lines):
                 index += 1
-                command = command[:-1] + "\n" + lines[index]
+                command = command + "\n" + lines[index]
             index += 1
             output = []
             while index < len(lines) and not lines[index].startswith("$ "):

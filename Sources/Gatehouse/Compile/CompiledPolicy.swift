@@ -1,7 +1,8 @@
 /// A policy prepared for evaluation: built once by ``PolicyCompiler``, immutable, shared freely.
 public struct CompiledPolicy: Sendable {
-    /// A rule with what evaluation needs precomputed.
-    public struct CompiledRule: Sendable {
+    /// A rule with what evaluation needs precomputed. A class, so the hot path passes one
+    /// reference instead of copying the rule's strings and lists.
+    public final class CompiledRule: Sendable {
         /// The rule as checked.
         public let rule: Rule
         /// Its methods as bits.
@@ -10,6 +11,16 @@ public struct CompiledPolicy: Sendable {
         public let schemes: SchemeSet
         /// Whether it captures path parameters.
         let hasParameters: Bool
+        /// `file:line:column` of the rule, rendered once.
+        let locationText: String
+
+        init(rule: Rule, methods: MethodMask, schemes: SchemeSet, hasParameters: Bool, locationText: String) {
+            self.rule = rule
+            self.methods = methods
+            self.schemes = schemes
+            self.hasParameters = hasParameters
+            self.locationText = locationText
+        }
     }
 
     /// The checked policy.
@@ -19,6 +30,8 @@ public struct CompiledPolicy: Sendable {
     let trie: PathTrie
     let apiTokensByID: [String: APIToken]
     let providersByID: [String: Provider]
+    /// `realm="<policy name>"`, quoted once for every challenge.
+    let realm: String
 
     /// The index of the rule that decides `segments` (already case-folded as the policy says) and
     /// `method`, or nil when no rule matches.
@@ -30,6 +43,17 @@ public struct CompiledPolicy: Sendable {
     /// reference for tests and the baseline for benchmarks.
     public func firstMatchByScan(segments: [String], method: MethodMask) -> Int? {
         rules.firstIndex { $0.methods.intersects(method) && $0.rule.path.match(segments, caseSensitive: policy.caseSensitivePaths) != nil }
+    }
+
+    /// `text` as the inside of an HTTP quoted-string: `\` and `"` escaped.
+    static func quoted(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return text }
+        var result = ""
+        for character in text {
+            if character == "\\" || character == "\"" { result.append("\\") }
+            result.append(character)
+        }
+        return result
     }
 
     /// Segments as the matcher compares them.

@@ -1,23 +1,38 @@
-/// The compiled path matcher: a segment trie that remembers rule order.
-///
-/// Each node holds the rules whose pattern ends there (sorted by rule index, with their method
-/// masks) and the lowest rule index anywhere below it, so a search stops exploring branches that
-/// cannot beat the best match found so far. Matching never scans the rule list.
-struct PathTrie: Sendable {
+/// Builds a ``PathTrie`` rule by rule.
+struct PathTrieBuilder {
     struct Terminal: Sendable {
         let rule: Int32
         let methods: UInt32
     }
 
     struct Node: Sendable {
-        var literals: [String: Int32] = [:]
+        /// Interned literal segments, sorted, and the child for each.
+        var literalKeys: [Int32] = []
+        var literalChildren: [Int32] = []
         var one: Int32 = -1
         var anyDepth: Int32 = -1
         var terminals: [Terminal] = []
         var minRule: Int32 = .max
+
+        func child(for symbol: Int32) -> Int32? {
+            var low = 0, high = literalKeys.count
+            while low < high {
+                let middle = (low + high) / 2
+                if literalKeys[middle] < symbol { low = middle + 1 } else { high = middle }
+            }
+            return low < literalKeys.count && literalKeys[low] == symbol ? literalChildren[low] : nil
+        }
+
+        mutating func add(_ symbol: Int32, child: Int32) {
+            var low = 0
+            while low < literalKeys.count && literalKeys[low] < symbol { low += 1 }
+            literalKeys.insert(symbol, at: low)
+            literalChildren.insert(child, at: low)
+        }
     }
 
     private(set) var nodes: [Node] = [Node()]
+    private(set) var symbols: [String: Int32] = [:]
 
     /// Adds a pattern ending in `rule`. Rules must be inserted in increasing index order.
     mutating func insert(_ segments: [PathPattern.Segment], rule: Int, methods: MethodMask) {
@@ -31,43 +46,182 @@ struct PathTrie: Sendable {
     }
 
     private mutating func child(of parent: Int, for segment: PathPattern.Segment) -> Int {
-        let existing: Int32
         switch segment {
-        case .literal(let text): existing = nodes[parent].literals[text] ?? -1
-        case .one, .parameter: existing = nodes[parent].one
-        case .anyDepth: existing = nodes[parent].anyDepth
+        case .literal(let text):
+            let symbol = intern(text)
+            if let existing = nodes[parent].child(for: symbol) { return Int(existing) }
+            let index = appendNode()
+            nodes[parent].add(symbol, child: index)
+            return Int(index)
+        case .one, .parameter:
+            if nodes[parent].one < 0 { nodes[parent].one = appendNode() }
+            return Int(nodes[parent].one)
+        case .anyDepth:
+            if nodes[parent].anyDepth < 0 { nodes[parent].anyDepth = appendNode() }
+            return Int(nodes[parent].anyDepth)
         }
-        if existing >= 0 { return Int(existing) }
-        let index = Int32(nodes.count)
+    }
+
+    private mutating func intern(_ text: String) -> Int32 {
+        if let symbol = symbols[text] { return symbol }
+        let symbol = Int32(symbols.count)
+        symbols[text] = symbol
+        return symbol
+    }
+
+    private mutating func appendNode() -> Int32 {
         nodes.append(Node())
-        switch segment {
-        case .literal(let text): nodes[parent].literals[text] = index
-        case .one, .parameter: nodes[parent].one = index
-        case .anyDepth: nodes[parent].anyDepth = index
+        return Int32(nodes.count - 1)
+    }
+
+    /// The trie in its compact, read-only form.
+    func build() -> PathTrie {
+        var flat: [PathTrie.Node] = []
+        var keys: [Int32] = [], children: [Int32] = [], terminals: [Terminal] = []
+        for node in nodes {
+            flat.append(PathTrie.Node(
+                literalStart: Int32(keys.count), literalCount: Int32(node.literalKeys.count), one: node.one,
+                anyDepth: node.anyDepth, terminalStart: Int32(terminals.count), terminalCount: Int32(node.terminals.count),
+                minRule: node.minRule))
+            keys += node.literalKeys
+            children += node.literalChildren
+            terminals += node.terminals
         }
-        return Int(index)
+        return PathTrie(nodes: flat, keys: keys, children: children, terminals: terminals,
+                        symbols: SymbolTable(symbols))
+    }
+}
+
+/// The compiled path matcher: a segment trie that remembers rule order.
+///
+/// Every literal segment of the policy is interned as a small integer, so a request's segments
+/// are hashed once each and the walk itself only compares integers (children are sorted arrays,
+/// searched by bisection). Each node holds the rules whose pattern ends there, sorted by rule
+/// index with their method masks, and the lowest rule index anywhere below it, so the search stops
+/// exploring branches that cannot beat the best match found so far. Matching never scans the rule
+/// list.
+///
+/// Its nodes hold only integers (ranges into shared arrays), so a walk does no reference counting.
+struct PathTrie: Sendable {
+    struct Node: Sendable {
+        let literalStart: Int32, literalCount: Int32
+        let one: Int32, anyDepth: Int32
+        let terminalStart: Int32, terminalCount: Int32
+        let minRule: Int32
+    }
+
+    let nodes: [Node]
+    let keys: [Int32]
+    let children: [Int32]
+    let terminals: [PathTrieBuilder.Terminal]
+    let symbols: SymbolTable
+
+    private struct View {
+        let nodes: UnsafeBufferPointer<Node>
+        let keys: UnsafeBufferPointer<Int32>
+        let children: UnsafeBufferPointer<Int32>
+        let terminals: UnsafeBufferPointer<PathTrieBuilder.Terminal>
+        let path: UnsafeBufferPointer<Int32>
+        let method: UInt32
+
+        func child(of node: Node, for symbol: Int32) -> Int32? {
+            var low = Int(node.literalStart), high = low + Int(node.literalCount)
+            let end = high
+            while low < high {
+                let middle = (low + high) / 2
+                if keys[middle] < symbol { low = middle + 1 } else { high = middle }
+            }
+            return low < end && keys[low] == symbol ? children[low] : nil
+        }
+
+        func visit(_ index: Int, _ position: Int, _ best: inout Int32) {
+            let node = nodes[index]
+            guard node.minRule < best else { return }
+            if position == path.count {
+                let start = Int(node.terminalStart)
+                for terminal in terminals[start..<start + Int(node.terminalCount)] where terminal.methods & method != 0 {
+                    if terminal.rule < best { best = terminal.rule }
+                    break
+                }
+            } else {
+                if path[position] >= 0, let next = child(of: node, for: path[position]) {
+                    visit(Int(next), position + 1, &best)
+                }
+                if node.one >= 0 { visit(Int(node.one), position + 1, &best) }
+            }
+            if node.anyDepth >= 0 {
+                for end in position...path.count { visit(Int(node.anyDepth), end, &best) }
+            }
+        }
     }
 
     /// The lowest rule index whose pattern matches `segments` and whose methods include `method`.
     func firstMatch(_ segments: [String], method: UInt32) -> Int? {
-        var best = Int32.max
-        visit(0, segments, 0, method, &best)
-        return best == .max ? nil : Int(best)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: segments.count) { path in
+            for (index, segment) in segments.enumerated() { path[index] = symbols.lookup(segment) }
+            return nodes.withUnsafeBufferPointer { nodes in
+                keys.withUnsafeBufferPointer { keys in
+                    children.withUnsafeBufferPointer { children in
+                        terminals.withUnsafeBufferPointer { terminals in
+                            let view = View(nodes: nodes, keys: keys, children: children, terminals: terminals,
+                                            path: UnsafeBufferPointer(path), method: method)
+                            var best = Int32.max
+                            view.visit(0, 0, &best)
+                            return best == .max ? nil : Int(best)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The literal segments of a policy and their numbers: an open-addressing table hashed with
+/// FNV-1a over the UTF-8 bytes, cheaper per request than `Dictionary`'s seeded SipHash. (Hash
+/// flooding is no concern: the table is fixed at compile time and a request only reads it.)
+struct SymbolTable: Sendable {
+    private let slots: [Int32]
+    private let texts: [String]
+    private let hashes: [UInt64]
+    private let mask: Int
+
+    init(_ symbols: [String: Int32]) {
+        var capacity = 16
+        while capacity < symbols.count * 2 { capacity *= 2 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        var texts = [String](repeating: "", count: symbols.count)
+        var hashes = [UInt64](repeating: 0, count: symbols.count)
+        for (text, symbol) in symbols {
+            let hash = Self.hash(text)
+            texts[Int(symbol)] = text
+            hashes[Int(symbol)] = hash
+            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+            while slots[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = symbol
+        }
+        self.slots = slots
+        self.texts = texts
+        self.hashes = hashes
+        self.mask = capacity - 1
     }
 
-    private func visit(_ index: Int, _ segments: [String], _ position: Int, _ method: UInt32, _ best: inout Int32) {
-        let node = nodes[index]
-        guard node.minRule < best else { return }
-        if position == segments.count {
-            if let terminal = node.terminals.first(where: { $0.methods & method != 0 }), terminal.rule < best {
-                best = terminal.rule
-            }
-        } else {
-            if let next = node.literals[segments[position]] { visit(Int(next), segments, position + 1, method, &best) }
-            if node.one >= 0 { visit(Int(node.one), segments, position + 1, method, &best) }
+    /// The number of `text`, or -1 when no pattern names it.
+    func lookup(_ text: String) -> Int32 {
+        let hash = Self.hash(text)
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let symbol = slots[slot]
+            if symbol < 0 { return -1 }
+            if hashes[Int(symbol)] == hash && texts[Int(symbol)] == text { return symbol }
+            slot = (slot + 1) & mask
         }
-        if node.anyDepth >= 0 {
-            for end in position...segments.count { visit(Int(node.anyDepth), segments, end, method, &best) }
+    }
+
+    private static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
+        return hash ^ (hash >> 29)
     }
 }

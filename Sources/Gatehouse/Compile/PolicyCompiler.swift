@@ -3,7 +3,7 @@ public enum PolicyCompiler {
     /// Builds the path trie and per-rule requirements. Never fails: the checker has validated
     /// everything the compiler relies on.
     public static func compile(_ policy: Policy) -> CompiledPolicy {
-        var trie = PathTrie()
+        var trie = PathTrieBuilder()
         var rules: [CompiledPolicy.CompiledRule] = []
         rules.reserveCapacity(policy.rules.count)
         for (index, rule) in policy.rules.enumerated() {
@@ -12,12 +12,14 @@ public enum PolicyCompiler {
             trie.insert(segments, rule: index, methods: methods)
             var schemes = policy.schemes
             if case .require(let requirement) = rule.action, let own = requirement.schemes { schemes = own }
-            rules.append(.init(rule: rule, methods: methods, schemes: schemes, hasParameters: !rule.path.parameters.isEmpty))
+            rules.append(.init(rule: rule, methods: methods, schemes: schemes, hasParameters: !rule.path.parameters.isEmpty,
+                                locationText: "\(rule.location)"))
         }
         return CompiledPolicy(
-            policy: policy, rules: rules, trie: trie,
+            policy: policy, rules: rules, trie: trie.build(),
             apiTokensByID: Dictionary(policy.apiTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
-            providersByID: Dictionary(policy.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
+            providersByID: Dictionary(policy.providers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
+            realm: "realm=\"\(CompiledPolicy.quoted(policy.name))\"")
     }
 
     private static func folded(_ segment: PathPattern.Segment) -> PathPattern.Segment {

@@ -66,16 +66,16 @@ extension Evaluator {
     func challenge(_ match: Match) -> String {
         var challenges: [String] = []
         if match.schemes.allows(.bearer) || match.schemes.allows(.apiToken) { challenges.append(bearerChallenge()) }
-        if match.schemes.allows(.basic) { challenges.append("Basic realm=\"\(Self.quoted(policy.policy.name))\"") }
+        if match.schemes.allows(.basic) { challenges.append("Basic " + policy.realm) }
         return challenges.isEmpty ? bearerChallenge() : challenges.joined(separator: ", ")
     }
 
     func bearerChallenge(error: String? = nil, description: String? = nil, scope: String? = nil) -> String {
-        var parameters = ["realm=\"\(Self.quoted(policy.policy.name))\""]
-        if let error { parameters.append("error=\"\(error)\"") }
-        if let description { parameters.append("error_description=\"\(Self.quoted(description))\"") }
-        if let scope { parameters.append("scope=\"\(Self.quoted(scope))\"") }
-        return "Bearer " + parameters.joined(separator: ", ")
+        var challenge = "Bearer " + policy.realm
+        if let error { challenge += ", error=\"\(error)\"" }
+        if let description { challenge += ", error_description=\"\(CompiledPolicy.quoted(description))\"" }
+        if let scope { challenge += ", scope=\"\(CompiledPolicy.quoted(scope))\"" }
+        return challenge
     }
 
     func make(
@@ -90,16 +90,16 @@ extension Evaluator {
         _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, rule: Int?, path: String?,
         identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
     ) -> Decision {
-        let rule = rule.map { policy.rules[$0].rule }
+        let compiled = rule.map { policy.rules[$0] }
         var headers: [String: String] = [:]
         if outcome == .allow {
             for header in policy.policy.upstreamHeaders {
-                headers[header.name] = Self.value(of: header.field, identity, rule: rule?.id)
+                headers[header.name] = Self.value(of: header.field, identity, rule: compiled?.rule.id)
             }
         }
         return Decision(
-            decision: outcome, status: status, code: code, reason: reason, rule: rule?.id,
-            location: rule.map { "\($0.location)" }, path: path, identity: identity.map(DecisionIdentity.init),
+            decision: outcome, status: status, code: code, reason: reason, rule: compiled?.rule.id,
+            location: compiled?.locationText, path: path, identity: identity.map(DecisionIdentity.init),
             headers: headers, challenge: challenge, trace: nil, simulated: simulated)
     }
 
@@ -123,9 +123,7 @@ extension Evaluator {
         }
     }
 
-    static func list(_ names: [String]) -> String { names.map { "`\($0)`" }.joined(separator: ", ") }
-
-    private static func quoted(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    static func list(_ names: [String]) -> String {
+        names.count == 1 ? "`\(names[0])`" : names.map { "`\($0)`" }.joined(separator: ", ")
     }
 }

@@ -6,8 +6,22 @@ public enum HTTPMethod: String, Sendable, CaseIterable, Hashable {
     case move = "MOVE", lock = "LOCK", unlock = "UNLOCK", report = "REPORT", search = "SEARCH"
     case query = "QUERY"
 
-    /// This method's bit in a ``MethodMask``.
-    var bit: UInt32 { 1 << UInt32(Self.allCases.firstIndex(of: self)! + 1) }
+    /// This method's bit in a ``MethodMask``: its position in `allCases`, plus one.
+    var bit: UInt32 {
+        switch self {
+        case .get: 1 << 1
+        case .head: 1 << 2
+        case .post: 1 << 3
+        case .put: 1 << 4
+        case .delete: 1 << 5
+        case .patch: 1 << 6
+        default: Self.bits[rawValue]!
+        }
+    }
+
+    /// Method names to bits, built once: bit 0 is left for methods no policy can name.
+    static let bits: [String: UInt32] = Dictionary(
+        uniqueKeysWithValues: allCases.enumerated().map { ($1.rawValue, UInt32(1) << UInt32($0 + 1)) })
 }
 
 /// A set of methods as bits; bit 0 stands for any method a policy cannot name.
@@ -25,7 +39,16 @@ public struct MethodMask: Sendable, Hashable {
 
     /// The mask of one request method; a method no policy can name gets bit 0.
     public init(requestMethod: String) {
-        bits = HTTPMethod(rawValue: requestMethod)?.bit ?? 1
+        // A switch on the common methods avoids hashing on every request.
+        switch requestMethod {
+        case "GET": bits = HTTPMethod.get.bit
+        case "POST": bits = HTTPMethod.post.bit
+        case "PUT": bits = HTTPMethod.put.bit
+        case "DELETE": bits = HTTPMethod.delete.bit
+        case "HEAD": bits = HTTPMethod.head.bit
+        case "PATCH": bits = HTTPMethod.patch.bit
+        default: bits = HTTPMethod.bits[requestMethod] ?? 1
+        }
     }
 
     private init(bits: UInt32) { self.bits = bits }

@@ -24,8 +24,15 @@ public struct HTTPRequest: Sendable {
 
     /// Whether `method` is an RFC 9110 token.
     var hasValidMethod: Bool {
-        !method.isEmpty && method.utf8.count <= 32
-            && method.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
+        let utf8 = method.utf8
+        return !utf8.isEmpty && utf8.count <= 32 && utf8.allSatisfy { Self.tokenBytes[Int($0)] }
+    }
+
+    /// The bytes of an RFC 9110 token.
+    private static let tokenBytes: [Bool] = (0..<256).map { byte in
+        let scalar = Unicode.Scalar(UInt8(byte))
+        return byte < 128 && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
     }
 }
 

@@ -6,6 +6,10 @@
 enum PathSegment {
     /// Decodes `raw` or says why it is refused.
     static func decode(_ raw: Substring) -> Result<String, TargetError> {
+        if raw.utf8.allSatisfy(isPlain) {
+            let isDots = raw.utf8.count <= 2 && raw.utf8.allSatisfy { $0 == UInt8(ascii: ".") }
+            return isDots ? .failure(.dotSegment) : .success(String(raw))
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.utf8.count)
         var index = raw.utf8.startIndex
@@ -39,6 +43,13 @@ enum PathSegment {
         guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.invalidUTF8) }
         if text == "." || text == ".." { return .failure(.dotSegment) }
         return .success(text)
+    }
+
+    /// A byte that needs neither decoding nor a closer look: printable ASCII other than `%`, `\`
+    /// and `;` (raw UTF-8 is valid already, since it comes from a String).
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte != 0x7F && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: ";")
     }
 
     /// The byte of two hex digits, or nil.

@@ -7,11 +7,17 @@ public struct RequestTarget: Sendable, Hashable {
     public let segments: [String]
     /// The query, without `?`, as sent.
     public let query: String?
-
     /// The normalized path: `/` and the decoded segments joined by `/`.
-    public var path: String { "/" + segments.joined(separator: "/") }
+    public let path: String
 
-    /// Reads `raw` (path and query as sent), or says why it is refused.
+    init(segments: [String], query: String?, path: String? = nil) {
+        self.segments = segments
+        self.query = query
+        self.path = path ?? "/" + segments.joined(separator: "/")
+    }
+
+    /// Reads `raw` (path and query as sent), or says why it is refused. Works on the UTF-8 bytes
+    /// in one pass; the structural bytes (`/`, `?`, `#`) are ASCII, so every split is valid.
     public static func parse(_ raw: String) -> Result<RequestTarget, TargetError> {
         let utf8 = raw.utf8
         guard let first = utf8.first else { return .failure(.empty) }
@@ -20,30 +26,49 @@ public struct RequestTarget: Sendable, Hashable {
             if raw == "*" { return .failure(.asteriskForm) }
             return .failure(raw.contains("://") ? .absoluteForm : .notOriginForm)
         }
-        if utf8.contains(UInt8(ascii: "#")) { return .failure(.fragment) }
-        let pathPart: Substring
-        var query: String?
-        if let mark = raw.firstIndex(of: "?") {
-            pathPart = raw[..<mark]
-            let rawQuery = raw[raw.index(after: mark)...]
-            if let problem = checkQuery(rawQuery) { return .failure(problem) }
-            query = String(rawQuery)
-        } else {
-            pathPart = Substring(raw)
-        }
         var segments: [String] = []
-        let pieces = pathPart.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        for (offset, piece) in pieces.enumerated() {
-            if piece.isEmpty {
-                if offset == pieces.count - 1 { break }
-                return .failure(.emptySegment)
+        segments.reserveCapacity(8)
+        var start = utf8.index(after: utf8.startIndex)
+        var index = start
+        var query: String?
+        var verbatim = true
+        var path: String?
+        while true {
+            let atEnd = index == utf8.endIndex
+            let byte = atEnd ? 0 : utf8[index]
+            if byte == UInt8(ascii: "#") { return .failure(.fragment) }
+            if atEnd || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") {
+                let piece = Substring(utf8[start..<index])
+                if piece.isEmpty {
+                    // Only a single trailing slash may be empty: `/a/` reads as `/a`, `/` as the root.
+                    let last = atEnd || byte == UInt8(ascii: "?")
+                    guard last && (segments.count > 0 || start == utf8.index(after: utf8.startIndex)) else {
+                        return .failure(.emptySegment)
+                    }
+                } else {
+                    switch PathSegment.decode(piece) {
+                    case .success(let segment):
+                        verbatim = verbatim && segment.utf8.count == piece.utf8.count
+                        segments.append(segment)
+                    case .failure(let error): return .failure(error)
+                    }
+                }
+                if atEnd || byte == UInt8(ascii: "?") {
+                    // Undecoded and without a trailing slash, the path is the raw text itself.
+                    if verbatim && !piece.isEmpty { path = String(raw[..<index]) }
+                }
+                if atEnd { break }
+                if byte == UInt8(ascii: "?") {
+                    let rawQuery = raw[utf8.index(after: index)...]
+                    if let problem = checkQuery(rawQuery) { return .failure(problem) }
+                    query = String(rawQuery)
+                    break
+                }
+                start = utf8.index(after: index)
             }
-            switch PathSegment.decode(piece) {
-            case .success(let segment): segments.append(segment)
-            case .failure(let error): return .failure(error)
-            }
+            index = utf8.index(after: index)
         }
-        return .success(RequestTarget(segments: segments, query: query))
+        return .success(RequestTarget(segments: segments, query: query, path: path))
     }
 
     /// Refuses controls, malformed escapes and encoded NUL in the query.
@@ -51,6 +76,7 @@ public struct RequestTarget: Sendable, Hashable {
         var bytes = query.utf8.makeIterator()
         while let byte = bytes.next() {
             switch byte {
+            case UInt8(ascii: "#"): return .fragment
             case 0..<0x21, 0x7F: return .controlCharacter
             case UInt8(ascii: "%"):
                 guard let high = bytes.next(), let low = bytes.next(),
