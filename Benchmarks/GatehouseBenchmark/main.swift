@@ -18,9 +18,11 @@ func nanoseconds(_ duration: Duration) -> Double {
 /// A policy of `count` rules shaped like a large REST API: services with versioned, nested
 /// resources, parameters, wildcards and mixed methods, and a few catch-all rules.
 func policyText(rules count: Int) -> String {
-    var lines = ["version: 1", "name: bench", "providers:", "  idp:", "    kind: oidc",
-                 "    issuer: https://idp.example.com", "    audiences: [api]", "rules:",
-                 "  - id: health", "    match: { path: \"/**/health\", methods: [GET] }", "    allow: anyone"]
+    var lines = [
+        "version: 1", "name: bench", "providers:", "  idp:", "    kind: oidc",
+        "    issuer: https://idp.example.com", "    audiences: [api]", "rules:",
+        "  - id: health", "    match: { path: \"/**/health\", methods: [GET] }", "    allow: anyone",
+    ]
     let shapes: [(String, String)] = [
         ("/api/v1/svc{n}/items", "[GET, HEAD]"),
         ("/api/v1/svc{n}/items/{id}", "[GET, PUT, DELETE]"),
@@ -37,7 +39,9 @@ func policyText(rules count: Int) -> String {
         for (pattern, methods) in shapes where index < count - 1 {
             let path = pattern.replacingOccurrences(of: "{n}", with: String(service))
             let methodList = methods.isEmpty ? "" : ", methods: \(methods)"
-            let action = pattern.contains("{user}") ? "require: { username: \"{user}\" }"
+            let action =
+                pattern.contains("{user}")
+                ? "require: { username: \"{user}\" }"
                 : pattern.hasPrefix("/internal") ? "deny: internal" : "require: { scopes: [svc\(service)] }"
             lines += ["  - id: r\(index)", "    match: { path: \"\(path)\"\(methodList) }", "    \(action)"]
             index += 1
@@ -95,17 +99,21 @@ func measure(_ mix: [HTTPRequest], rounds: Int, batch: Int = 64, _ body: (HTTPRe
 @inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
 
 // A caller with a realistic handful of scopes: some rules allow it, others deny with require.scope.
-let identity = Identity(username: "alice", provider: "idp", scheme: .bearer, groups: ["staff"],
-                        scopes: ["svc0", "svc1", "svc12", "svc62", "svc124", "svc624", "svc1249", "openid"])
+let identity = Identity(
+    username: "alice", provider: "idp", scheme: .bearer, groups: ["staff"],
+    scopes: ["svc0", "svc1", "svc12", "svc62", "svc124", "svc624", "svc1249", "openid"])
 let now = Date()
 if CommandLine.arguments.contains("profile") {
-    let compiled = PolicyCompiler.compile(PolicyChecker.check(SourceFile(name: "b", text: policyText(rules: 1000))).policy!)
+    let compiled = PolicyCompiler.compile(
+        PolicyChecker.check(SourceFile(name: "b", text: policyText(rules: 1000))).policy!)
     let evaluator = Evaluator(policy: compiled)
     let mix = requestMix(services: 124)
     for _ in 0..<100_000 { for r in mix { consume(evaluator.decide(r, identity: identity, now: now)) } }
     exit(0)
 }
-print("rules   check ms  compile ms | decide median ns  p99 ns | parse median ns | trie select median ns  p99 ns | scan select median ns  p99 ns | scan/trie")
+print(
+    "rules   check ms  compile ms | decide median ns  p99 ns | parse median ns | trie select median ns  p99 ns | scan select median ns  p99 ns | scan/trie"
+)
 for count in [10, 100, 1_000, 10_000] {
     let text = policyText(rules: count)
     let checkStart = clock.now
@@ -139,15 +147,19 @@ for count in [10, 100, 1_000, 10_000] {
         consume(compiled.firstMatchByScan(segments: segments[i], method: methods[i]))
     }
     for (i, request) in mix.enumerated() {
-        precondition(compiled.firstMatch(segments: segments[i], method: methods[i])
-            == compiled.firstMatchByScan(segments: segments[i], method: methods[i]), "\(request.target)")
+        precondition(
+            compiled.firstMatch(segments: segments[i], method: methods[i])
+                == compiled.firstMatchByScan(segments: segments[i], method: methods[i]), "\(request.target)")
     }
     func cell(_ value: Double, _ width: Int, _ digits: Int = 0) -> String {
         String(format: "%\(width).\(digits)f", value)
     }
-    print([
-        String(count).padding(toLength: 7, withPad: " ", startingAt: 0), cell(checkTime, 8, 1), cell(compileTimes.sorted()[2], 11, 2),
-        "|", cell(decide.median, 16), cell(decide.p99, 7), "|", cell(parse.median, 15), "|", cell(trie.median, 21),
-        cell(trie.p99, 7), "|", cell(scan.median, 21), cell(scan.p99, 7), "|", cell(scan.median / trie.median, 8, 1) + "x",
-    ].joined(separator: " "))
+    print(
+        [
+            String(count).padding(toLength: 7, withPad: " ", startingAt: 0), cell(checkTime, 8, 1),
+            cell(compileTimes.sorted()[2], 11, 2),
+            "|", cell(decide.median, 16), cell(decide.p99, 7), "|", cell(parse.median, 15), "|", cell(trie.median, 21),
+            cell(trie.p99, 7), "|", cell(scan.median, 21), cell(scan.p99, 7), "|",
+            cell(scan.median / trie.median, 8, 1) + "x",
+        ].joined(separator: " "))
 }

@@ -31,8 +31,10 @@ public struct PolicyTestRunner: Sendable {
         var results: [CaseResult] = []
         for testCase in file.cases {
             let decision = await evaluator.evaluate(
-                testCase.request, caller: testCase.caller, verifier: verifier, now: file.now ?? defaultNow, explain: true)
-            results.append(CaseResult(testCase: testCase, decision: decision, mismatches: Self.compare(testCase.expect, decision)))
+                testCase.request, caller: testCase.caller, verifier: verifier, now: file.now ?? defaultNow,
+                explain: true)
+            results.append(
+                CaseResult(testCase: testCase, decision: decision, mismatches: Self.compare(testCase.expect, decision)))
         }
         return results
     }

@@ -16,7 +16,9 @@ final class TestFileReader {
             return nil
         case .success(let node): root = node
         }
-        guard let fields = context.mapping(root, "the test file", allowed: PolicyTestFile.keys, required: ["policy", "cases"]),
+        guard
+            let fields = context.mapping(
+                root, "the test file", allowed: PolicyTestFile.keys, required: ["policy", "cases"]),
             let policy = fields["policy"].flatMap({ context.string($0, "`policy`") }),
             let casesNode = fields["cases"]
         else { return nil }
@@ -26,14 +28,16 @@ final class TestFileReader {
             return nil
         }
         let folder = URL(fileURLWithPath: source.name).deletingLastPathComponent()
-        let policyPath = policy.value.hasPrefix("/") ? policy.value : folder.appendingPathComponent(policy.value).relativePath
+        let policyPath =
+            policy.value.hasPrefix("/") ? policy.value : folder.appendingPathComponent(policy.value).relativePath
         return PolicyTestFile(
             file: source.name, policy: policyPath, now: now, cases: items.compactMap(readCase))
     }
 
     private func readCase(_ node: YAMLNode) -> PolicyTestFile.Case? {
-        guard let fields = context.mapping(
-            node, "a test case", allowed: PolicyTestFile.caseKeys, required: ["name", "request", "expect"]),
+        guard
+            let fields = context.mapping(
+                node, "a test case", allowed: PolicyTestFile.caseKeys, required: ["name", "request", "expect"]),
             let name = fields["name"].flatMap({ context.string($0, "`name`") }),
             let requestNode = fields["request"],
             let parsed = RequestFile.parse(requestNode, context: context),
@@ -42,15 +46,17 @@ final class TestFileReader {
         var caller = parsed.caller
         if let identity = fields["identity"] {
             guard caller == nil else {
-                context.error("check.invalid-value", "case `\(name.value)` has an identity in its request and beside it",
-                              at: identity.location)
+                context.error(
+                    "check.invalid-value", "case `\(name.value)` has an identity in its request and beside it",
+                    at: identity.location)
                 return nil
             }
             guard let simulated = RequestFile.readCaller(identity, context) else { return nil }
             caller = simulated
         }
-        return PolicyTestFile.Case(name: name.value, location: name.location, request: parsed.request, caller: caller,
-                                   expect: expect)
+        return PolicyTestFile.Case(
+            name: name.value, location: name.location, request: parsed.request, caller: caller,
+            expect: expect)
     }
 
     private func readExpectation(_ node: YAMLNode) -> PolicyTestFile.Expectation? {
@@ -59,15 +65,18 @@ final class TestFileReader {
         expect.decision = fields["decision"].flatMap { context.word($0, "decision", as: Decision.Outcome.self) }
         if let status = fields["status"].flatMap({ context.string($0, "`status`") }) {
             guard let value = Int(status.value), [200, 400, 401, 403, 503].contains(value) else {
-                context.error("check.invalid-value", "`\(status.value)` is not a status a decision has", at: status.location,
-                              help: "decisions have status 200, 400, 401, 403 or 503")
+                context.error(
+                    "check.invalid-value", "`\(status.value)` is not a status a decision has", at: status.location,
+                    help: "decisions have status 200, 400, 401, 403 or 503")
                 return nil
             }
             expect.status = value
         }
         expect.code = fields["code"].flatMap { context.string($0, "`code`")?.value }
         if let rule = fields["rule"] {
-            if case .scalar(let scalar) = rule, scalar.isNull { expect.rule = .some(nil) } else {
+            if case .scalar(let scalar) = rule, scalar.isNull {
+                expect.rule = .some(nil)
+            } else {
                 expect.rule = context.string(rule, "`rule`").map { .some($0.value) }
             }
         }
@@ -79,7 +88,9 @@ final class TestFileReader {
                 return nil
             }
             var values: [String: String] = [:]
-            for entry in entries { values[entry.key.value] = context.string(entry.value, "header `\(entry.key.value)`")?.value }
+            for entry in entries {
+                values[entry.key.value] = context.string(entry.value, "header `\(entry.key.value)`")?.value
+            }
             expect.headers = values
         }
         return expect

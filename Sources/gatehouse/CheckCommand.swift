@@ -47,9 +47,12 @@ struct CheckCommand: ParsableCommand {
         let renderer = DiagnosticRenderer(sources: sources)
         switch format {
         case .json:
-            let providers = showProviders ? checked.compactMap(\.policy).flatMap(\.providers).map(ProviderSummary.init) : nil
-            Standard.out(JSONText.encode(CheckReport(
-                diagnostics: diagnostics.map(DiagnosticReport.init), providers: providers)))
+            let providers =
+                showProviders ? checked.compactMap(\.policy).flatMap(\.providers).map(ProviderSummary.init) : nil
+            Standard.out(
+                JSONText.encode(
+                    CheckReport(
+                        diagnostics: diagnostics.map(DiagnosticReport.init), providers: providers)))
         case .github:
             Standard.out(renderer.render(diagnostics, as: .github))
         case .text:

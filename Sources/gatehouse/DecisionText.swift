@@ -12,7 +12,9 @@ enum DecisionText {
         add("rule", decision.rule.map { rule in decision.location.map { "\(rule) (\($0))" } ?? rule } ?? "(none)")
         add("path", decision.path)
         if let identity = decision.identity {
-            var via = [identity.provider.map { "provider \($0)" }, "scheme \(identity.scheme.rawValue)"].compactMap { $0 }
+            var via = [identity.provider.map { "provider \($0)" }, "scheme \(identity.scheme.rawValue)"].compactMap {
+                $0
+            }
             if let token = identity.apiToken { via.append("api token \(token)") }
             if decision.simulated == true { via.append("simulated") }
             add("caller", "\(identity.username) (\(via.joined(separator: ", ")))")
@@ -25,7 +27,9 @@ enum DecisionText {
             lines.append("  trace")
             for step in trace {
                 let place = step.location.map { " (\($0))" } ?? ""
-                lines.append("    \(step.result.padding(toLength: 8, withPad: " ", startingAt: 0)) \(step.rule)\(place): \(step.detail)")
+                lines.append(
+                    "    \(step.result.padding(toLength: 8, withPad: " ", startingAt: 0)) \(step.rule)\(place): \(step.detail)"
+                )
             }
         }
         return lines.joined(separator: "\n") + "\n"

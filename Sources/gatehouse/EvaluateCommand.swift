@@ -62,7 +62,9 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         if request == nil && path == nil { throw ValidationError("give --request FILE or --path TARGET") }
         if claims != nil && provider == nil { throw ValidationError("--claims needs --provider") }
-        if apiToken != nil && provider != nil { throw ValidationError("give either --provider or --api-token, not both") }
+        if apiToken != nil && provider != nil {
+            throw ValidationError("give either --provider or --api-token, not both")
+        }
         if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 instant") }
         for header in headers where !header.contains(":") {
             throw ValidationError("--header `\(header)` is not of the form 'Name: value'")
@@ -84,7 +86,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         {
             throw Loading.usage(rejection.reason)
         }
-        let decision = await Evaluator(policy: compiled).evaluate(request, caller: caller, now: instant, explain: explain)
+        let decision = await Evaluator(policy: compiled).evaluate(
+            request, caller: caller, now: instant, explain: explain)
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
     }
@@ -93,8 +96,10 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard let file = request else {
             let pairs = headers.map { header in
                 let colon = header.firstIndex(of: ":")!
-                return (name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                        value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+                return (
+                    name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                    value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                )
             }
             return (HTTPRequest(method: method ?? "GET", target: path ?? "/", host: host, headers: pairs), nil)
         }

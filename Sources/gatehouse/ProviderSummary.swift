@@ -21,9 +21,11 @@ struct ProviderSummary: Encodable {
     }
 
     static func endpoints(_ endpoints: ProviderEndpoints) -> [(String, String)] {
-        [("discovery", endpoints.discovery), ("jwks", endpoints.jwks), ("token", endpoints.token),
-         ("userinfo", endpoints.userinfo), ("introspection", endpoints.introspection)]
-            .compactMap { name, value in value.map { (name, $0) } }
+        [
+            ("discovery", endpoints.discovery), ("jwks", endpoints.jwks), ("token", endpoints.token),
+            ("userinfo", endpoints.userinfo), ("introspection", endpoints.introspection),
+        ]
+        .compactMap { name, value in value.map { (name, $0) } }
     }
 
     static func text(_ providers: [Provider]) -> String {

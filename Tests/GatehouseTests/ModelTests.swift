@@ -4,34 +4,49 @@ import Testing
 
 @Suite struct ModelTests {
     static let presets: [(String, String, String, String?)] = [
-        ("kind: okta\n    domain: dev-1.okta.com\n    authorization_server: default",
-         "https://dev-1.okta.com/oauth2/default", "https://dev-1.okta.com/oauth2/default/v1/keys",
-         "https://dev-1.okta.com/oauth2/default/v1/introspect"),
-        ("kind: okta\n    domain: dev-1.okta.com", "https://dev-1.okta.com", "https://dev-1.okta.com/oauth2/v1/keys",
-         "https://dev-1.okta.com/oauth2/v1/introspect"),
-        ("kind: keycloak\n    url: https://sso.example.com/\n    realm: eng", "https://sso.example.com/realms/eng",
-         "https://sso.example.com/realms/eng/protocol/openid-connect/certs",
-         "https://sso.example.com/realms/eng/protocol/openid-connect/token/introspect"),
-        ("kind: azure-ad\n    tenant: 72f988bf-86f1-41af-91ab-2d7cd011db47",
-         "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
-         "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys", nil),
-        ("kind: auth0\n    domain: example.eu.auth0.com", "https://example.eu.auth0.com/",
-         "https://example.eu.auth0.com/.well-known/jwks.json", nil),
+        (
+            "kind: okta\n    domain: dev-1.okta.com\n    authorization_server: default",
+            "https://dev-1.okta.com/oauth2/default", "https://dev-1.okta.com/oauth2/default/v1/keys",
+            "https://dev-1.okta.com/oauth2/default/v1/introspect"
+        ),
+        (
+            "kind: okta\n    domain: dev-1.okta.com", "https://dev-1.okta.com", "https://dev-1.okta.com/oauth2/v1/keys",
+            "https://dev-1.okta.com/oauth2/v1/introspect"
+        ),
+        (
+            "kind: keycloak\n    url: https://sso.example.com/\n    realm: eng", "https://sso.example.com/realms/eng",
+            "https://sso.example.com/realms/eng/protocol/openid-connect/certs",
+            "https://sso.example.com/realms/eng/protocol/openid-connect/token/introspect"
+        ),
+        (
+            "kind: azure-ad\n    tenant: 72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys", nil
+        ),
+        (
+            "kind: auth0\n    domain: example.eu.auth0.com", "https://example.eu.auth0.com/",
+            "https://example.eu.auth0.com/.well-known/jwks.json", nil
+        ),
         ("kind: oidc\n    issuer: http://127.0.0.1:9400", "http://127.0.0.1:9400", "(discovery)", nil),
-        ("kind: oidc\n    issuer: https://idp.example.com\n    jwks_uri: https://keys.example.com/jwks",
-         "https://idp.example.com", "https://keys.example.com/jwks", nil),
+        (
+            "kind: oidc\n    issuer: https://idp.example.com\n    jwks_uri: https://keys.example.com/jwks",
+            "https://idp.example.com", "https://keys.example.com/jwks", nil
+        ),
     ]
 
     @Test(arguments: presets)
     func presetsExpand(_ settings: String, _ issuer: String, _ jwks: String, _ introspection: String?) throws {
-        let policy = try #require(Fixtures.check("""
-            version: 1
-            providers:
-              p:
-                \(settings)
-                audiences: [api]
-            rules: []
-            """).policy)
+        let policy = try #require(
+            Fixtures.check(
+                """
+                version: 1
+                providers:
+                  p:
+                    \(settings)
+                    audiences: [api]
+                rules: []
+                """
+            ).policy)
         let provider = try #require(policy.provider("p"))
         #expect(provider.issuer == issuer)
         #expect((provider.endpoints.jwks ?? "(discovery)") == jwks)
@@ -40,12 +55,16 @@ import Testing
     }
 
     @Test func plainHTTPIsRefusedExceptForLoopback() {
-        let result = Fixtures.check("version: 1\nproviders:\n  p:\n    kind: oidc\n    issuer: http://idp.example.com\n    audiences: [a]\nrules: []\n")
+        let result = Fixtures.check(
+            "version: 1\nproviders:\n  p:\n    kind: oidc\n    issuer: http://idp.example.com\n    audiences: [a]\nrules: []\n"
+        )
         #expect(result.diagnostics.map(\.code) == ["check.invalid-url"])
     }
 
     @Test func introspectionNeedsClientCredentials() {
-        let result = Fixtures.check("version: 1\nproviders:\n  p:\n    kind: keycloak\n    url: https://s.example.com\n    realm: r\n    verify: introspection\nrules: []\n")
+        let result = Fixtures.check(
+            "version: 1\nproviders:\n  p:\n    kind: keycloak\n    url: https://s.example.com\n    realm: r\n    verify: introspection\nrules: []\n"
+        )
         #expect(result.diagnostics.map(\.code) == ["check.missing-key", "check.missing-key"])
     }
 
@@ -61,13 +80,20 @@ import Testing
 
     static let mappings: [(String, String, [String], [String])] = [
         ("{}", "00u1", [], ["read", "write"]),
-        ("{ username: preferred_username, groups: realm_access.roles }", "alice", ["admin", "dev"], ["read", "write"]),
-        ("{ username: employee_id, groups: \"https://example.com/groups\", scopes: scp }", "1234", ["ns-group"], ["other"]),
+        (
+            "{ username: preferred_username, groups: realm_access.roles }", "alice", ["admin", "dev"],
+            ["read", "write"]
+        ),
+        (
+            "{ username: employee_id, groups: \"https://example.com/groups\", scopes: scp }", "1234", ["ns-group"],
+            ["other"]
+        ),
     ]
 
     @Test(arguments: mappings)
     func claimMapping(_ mapping: String, _ username: String, _ groups: [String], _ scopes: [String]) throws {
-        let policy = try Fixtures.compile("""
+        let policy = try Fixtures.compile(
+            """
             version: 1
             providers:
               p:
@@ -86,7 +112,8 @@ import Testing
 
     @Test func decisionJSONAlwaysHasRuleAndIdentity() throws {
         let policy = try Fixtures.compile("version: 1\nrules: []\n")
-        let json = JSONText.encode(Evaluator(policy: policy).decide(HTTPRequest(method: "GET", target: "/x"), identity: nil, now: .now))
+        let json = JSONText.encode(
+            Evaluator(policy: policy).decide(HTTPRequest(method: "GET", target: "/x"), identity: nil, now: .now))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["decision", "status", "code", "reason", "rule", "identity", "headers", "path"])
         #expect(object["rule"] is NSNull)

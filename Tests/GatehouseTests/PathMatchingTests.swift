@@ -42,22 +42,27 @@ import Testing
                 if piece == "**" && segments.last == "**" { continue }
                 segments.append(piece == "{p}" ? "{p\(segments.count)}" : piece)
             }
-            let methods = ["", ", methods: [GET]", ", methods: [POST, PUT]", ", methods: [GET, DELETE]"][random.next(upTo: 4)]
-            rules += "  - id: r\(index)\n    match: { path: \"/\(segments.joined(separator: "/"))\"\(methods) }\n    allow: anyone\n"
+            let methods = ["", ", methods: [GET]", ", methods: [POST, PUT]", ", methods: [GET, DELETE]"][
+                random.next(upTo: 4)]
+            rules +=
+                "  - id: r\(index)\n    match: { path: \"/\(segments.joined(separator: "/"))\"\(methods) }\n    allow: anyone\n"
         }
         let policy = try Fixtures.compile("version: 1\nrules:\n" + rules)
         for _ in 0..<3000 {
             let segments = (0..<random.next(upTo: 6)).map { _ in ["a", "b", "c", "d"][random.next(upTo: 4)] }
             for method in ["GET", "POST", "DELETE", "PROPFIND", "BREW"] {
                 let mask = MethodMask(requestMethod: method)
-                #expect(policy.firstMatch(segments: segments, method: mask) == policy.firstMatchByScan(segments: segments, method: mask),
-                        "\(method) /\(segments.joined(separator: "/"))")
+                #expect(
+                    policy.firstMatch(segments: segments, method: mask)
+                        == policy.firstMatchByScan(segments: segments, method: mask),
+                    "\(method) /\(segments.joined(separator: "/"))")
             }
         }
     }
 
     @Test func caseInsensitivePathsWhenThePolicySaysSo() throws {
-        let policy = try Fixtures.compile("""
+        let policy = try Fixtures.compile(
+            """
             version: 1
             case_sensitive_paths: false
             rules:
@@ -65,12 +70,17 @@ import Testing
                 match: { path: /Admin/** }
                 deny: no
             """)
-        let decision = Evaluator(policy: policy).decide(HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now)
+        let decision = Evaluator(policy: policy).decide(
+            HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now)
         #expect(decision.code == "rule.deny")
         #expect(decision.rule == "admin")
-        let sensitive = try Fixtures.compile("version: 1\nrules:\n  - id: admin\n    match: { path: /Admin/** }\n    deny: no\n")
-        #expect(Evaluator(policy: sensitive).decide(HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now).code
-            == "default.deny")
+        let sensitive = try Fixtures.compile(
+            "version: 1\nrules:\n  - id: admin\n    match: { path: /Admin/** }\n    deny: no\n")
+        #expect(
+            Evaluator(policy: sensitive).decide(
+                HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now
+            ).code
+                == "default.deny")
     }
 }
 

@@ -19,12 +19,14 @@ import Testing
     ]
 
     @Test(arguments: pairs)
-    func shadowing(_ first: String, _ firstMethods: String, _ second: String, _ secondMethods: String, _ shadowed: Bool) {
+    func shadowing(_ first: String, _ firstMethods: String, _ second: String, _ secondMethods: String, _ shadowed: Bool)
+    {
         func rule(_ id: String, _ path: String, _ methods: String) -> String {
             let list = methods.isEmpty ? "" : ", methods: \(methods)"
             return "  - id: \(id)\n    match: { path: \"\(path)\"\(list) }\n    allow: anyone\n"
         }
-        let result = Fixtures.check("version: 1\nrules:\n" + rule("first", first, firstMethods) + rule("second", second, secondMethods))
+        let result = Fixtures.check(
+            "version: 1\nrules:\n" + rule("first", first, firstMethods) + rule("second", second, secondMethods))
         let warnings = result.diagnostics.filter { $0.code == "check.shadowed-rule" }
         #expect(warnings.count == (shadowed ? 1 : 0))
         #expect(result.policy != nil)

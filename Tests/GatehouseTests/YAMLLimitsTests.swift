@@ -36,20 +36,23 @@ import Testing
     }
 
     @Test func scalarsKeepTheirTextAsWritten() throws {
-        let policy = try #require(Fixtures.check("""
-            version: 1
-            name: no
-            providers:
-              on:
-                kind: keycloak
-                url: https://sso.example.com
-                realm: "0123"
-                audiences: [off]
-            rules:
-              - id: yes
-                match: { path: /a }
-                allow: anyone
-            """).policy)
+        let policy = try #require(
+            Fixtures.check(
+                """
+                version: 1
+                name: no
+                providers:
+                  on:
+                    kind: keycloak
+                    url: https://sso.example.com
+                    realm: "0123"
+                    audiences: [off]
+                rules:
+                  - id: yes
+                    match: { path: /a }
+                    allow: anyone
+                """
+            ).policy)
         #expect(policy.name == "no")
         #expect(policy.providers.map(\.id) == ["on"])
         #expect(policy.providers[0].issuer == "https://sso.example.com/realms/0123")
@@ -58,7 +61,10 @@ import Testing
     }
 
     @Test func moreThanOneDocumentIsRefused() {
-        #expect(Fixtures.check("version: 1\nrules: []\n---\nversion: 1\n").diagnostics.map(\.code) == ["yaml.multiple-documents"])
+        #expect(
+            Fixtures.check("version: 1\nrules: []\n---\nversion: 1\n").diagnostics.map(\.code) == [
+                "yaml.multiple-documents"
+            ])
     }
 
     @Test func anEmptyFileIsRefused() {
@@ -66,7 +72,8 @@ import Testing
     }
 
     @Test func diagnosticsAreSortedAndAllCollected() {
-        let result = Fixtures.check("""
+        let result = Fixtures.check(
+            """
             version: 1
             schemes: [bearr]
             rules:
@@ -75,9 +82,10 @@ import Testing
                 allow: everyone
             defualt: deny
             """)
-        #expect(result.diagnostics.map(\.code) == [
-            "check.unknown-scheme", "check.invalid-method", "check.invalid-value", "check.unknown-key",
-        ])
+        #expect(
+            result.diagnostics.map(\.code) == [
+                "check.unknown-scheme", "check.invalid-method", "check.invalid-value", "check.unknown-key",
+            ])
         #expect(result.diagnostics.map { $0.location?.line } == [2, 5, 6, 7])
         #expect(result.diagnostics.last?.help == "did you mean `default`?")
     }

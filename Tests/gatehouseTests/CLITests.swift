@@ -19,32 +19,91 @@ import Testing
 
     static let cases: [Case] = [
         Case(name: "check-clean", arguments: ["check", okta], status: 0),
-        Case(name: "check-several", arguments: ["check", "policies/jira-keycloak.yaml", "policies/multi-provider.yaml"], status: 0),
-        Case(name: "check-errors", arguments: ["check", "Tests/GatehouseTests/Fixtures/check/invalid-path.yaml"], status: 1),
-        Case(name: "check-warning", arguments: ["check", "Tests/GatehouseTests/Fixtures/check/shadowed-rule.yaml"], status: 1),
-        Case(name: "check-json", arguments: ["check", "--format", "json", "Tests/GatehouseTests/Fixtures/check/unknown-key.yaml"], status: 1),
-        Case(name: "check-github", arguments: ["check", "--format", "github", "Tests/GatehouseTests/Fixtures/check/bad-algorithm.yaml"], status: 1),
-        Case(name: "check-show-providers", arguments: ["check", "--show-providers", "policies/multi-provider.yaml"], status: 0),
-        Case(name: "check-show-providers-json", arguments: ["check", "--show-providers", "--format", "json", okta], status: 0),
+        Case(
+            name: "check-several", arguments: ["check", "policies/jira-keycloak.yaml", "policies/multi-provider.yaml"],
+            status: 0),
+        Case(
+            name: "check-errors", arguments: ["check", "Tests/GatehouseTests/Fixtures/check/invalid-path.yaml"],
+            status: 1),
+        Case(
+            name: "check-warning", arguments: ["check", "Tests/GatehouseTests/Fixtures/check/shadowed-rule.yaml"],
+            status: 1),
+        Case(
+            name: "check-json",
+            arguments: ["check", "--format", "json", "Tests/GatehouseTests/Fixtures/check/unknown-key.yaml"], status: 1),
+        Case(
+            name: "check-github",
+            arguments: ["check", "--format", "github", "Tests/GatehouseTests/Fixtures/check/bad-algorithm.yaml"],
+            status: 1),
+        Case(
+            name: "check-show-providers", arguments: ["check", "--show-providers", "policies/multi-provider.yaml"],
+            status: 0),
+        Case(
+            name: "check-show-providers-json", arguments: ["check", "--show-providers", "--format", "json", okta],
+            status: 0),
         Case(name: "check-missing-file", arguments: ["check", "policies/nope.yaml"], status: 65),
         Case(name: "check-usage", arguments: ["check", "--format", "xml", okta], status: 64),
-        Case(name: "evaluate-allow", arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", alice], status: 0),
-        Case(name: "evaluate-allow-json", arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", alice, "--format", "json"], status: 0),
-        Case(name: "evaluate-explain", arguments: ["evaluate", okta, "--method", "DELETE", "--path", "/confluence/rest/api/space/ENG", "--provider", "okta", "--claims", alice, "--explain"], status: 1),
-        Case(name: "evaluate-explain-json", arguments: ["evaluate", okta, "--path", "/confluence/admin", "--explain", "--format", "json"], status: 1),
-        Case(name: "evaluate-no-token-json", arguments: ["evaluate", okta, "--path", page, "--format", "json"], status: 1),
-        Case(name: "evaluate-basic-json", arguments: ["evaluate", okta, "--request", "Tests/gatehouseTests/Requests/basic-auth.yaml", "--format", "json"], status: 1),
-        Case(name: "evaluate-request-file", arguments: ["evaluate", okta, "--request", "Tests/gatehouseTests/Requests/read-page.json"], status: 0),
-        Case(name: "evaluate-stdin-json", arguments: ["evaluate", okta, "--request", "-", "--format", "json"], status: 1,
-             stdin: #"{"method": "GET", "path": "/confluence/rest/api/%2e%2e/admin"}"#),
-        Case(name: "evaluate-unverified-json", arguments: ["evaluate", okta, "--path", page, "--header", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "--format", "json"], status: 1),
-        Case(name: "evaluate-api-token-expired-json", arguments: ["evaluate", "policies/multi-provider.yaml", "--method", "POST", "--path", "/v1/deployments/web", "--api-token", "ci-deploy", "--now", "2027-07-01T00:00:00Z", "--format", "json"], status: 1),
-        Case(name: "evaluate-api-token", arguments: ["evaluate", "policies/multi-provider.yaml", "--method", "POST", "--path", "/v1/deployments/web", "--api-token", "ci-deploy", "--now", "2026-11-29T08:00:00Z"], status: 0),
-        Case(name: "evaluate-unknown-provider", arguments: ["evaluate", okta, "--path", page, "--provider", "oktaa"], status: 64),
+        Case(
+            name: "evaluate-allow",
+            arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", alice], status: 0),
+        Case(
+            name: "evaluate-allow-json",
+            arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", alice, "--format", "json"],
+            status: 0),
+        Case(
+            name: "evaluate-explain",
+            arguments: [
+                "evaluate", okta, "--method", "DELETE", "--path", "/confluence/rest/api/space/ENG", "--provider",
+                "okta", "--claims", alice, "--explain",
+            ], status: 1),
+        Case(
+            name: "evaluate-explain-json",
+            arguments: ["evaluate", okta, "--path", "/confluence/admin", "--explain", "--format", "json"], status: 1),
+        Case(
+            name: "evaluate-no-token-json", arguments: ["evaluate", okta, "--path", page, "--format", "json"], status: 1
+        ),
+        Case(
+            name: "evaluate-basic-json",
+            arguments: [
+                "evaluate", okta, "--request", "Tests/gatehouseTests/Requests/basic-auth.yaml", "--format", "json",
+            ], status: 1),
+        Case(
+            name: "evaluate-request-file",
+            arguments: ["evaluate", okta, "--request", "Tests/gatehouseTests/Requests/read-page.json"], status: 0),
+        Case(
+            name: "evaluate-stdin-json", arguments: ["evaluate", okta, "--request", "-", "--format", "json"], status: 1,
+            stdin: #"{"method": "GET", "path": "/confluence/rest/api/%2e%2e/admin"}"#),
+        Case(
+            name: "evaluate-unverified-json",
+            arguments: [
+                "evaluate", okta, "--path", page, "--header", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+                "--format", "json",
+            ], status: 1),
+        Case(
+            name: "evaluate-api-token-expired-json",
+            arguments: [
+                "evaluate", "policies/multi-provider.yaml", "--method", "POST", "--path", "/v1/deployments/web",
+                "--api-token", "ci-deploy", "--now", "2027-07-01T00:00:00Z", "--format", "json",
+            ], status: 1),
+        Case(
+            name: "evaluate-api-token",
+            arguments: [
+                "evaluate", "policies/multi-provider.yaml", "--method", "POST", "--path", "/v1/deployments/web",
+                "--api-token", "ci-deploy", "--now", "2026-11-29T08:00:00Z",
+            ], status: 0),
+        Case(
+            name: "evaluate-unknown-provider", arguments: ["evaluate", okta, "--path", page, "--provider", "oktaa"],
+            status: 64),
         Case(name: "evaluate-usage", arguments: ["evaluate", okta], status: 64),
-        Case(name: "evaluate-bad-claims", arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", "[1]"], status: 64),
-        Case(name: "evaluate-broken-policy", arguments: ["evaluate", "Tests/GatehouseTests/Fixtures/check/unknown-key.yaml", "--path", "/"], status: 65),
-        Case(name: "evaluate-malformed-request", arguments: ["evaluate", okta, "--request", "Tests/gatehouseTests/Requests/malformed.yaml"], status: 65),
+        Case(
+            name: "evaluate-bad-claims",
+            arguments: ["evaluate", okta, "--path", page, "--provider", "okta", "--claims", "[1]"], status: 64),
+        Case(
+            name: "evaluate-broken-policy",
+            arguments: ["evaluate", "Tests/GatehouseTests/Fixtures/check/unknown-key.yaml", "--path", "/"], status: 65),
+        Case(
+            name: "evaluate-malformed-request",
+            arguments: ["evaluate", okta, "--request", "Tests/gatehouseTests/Requests/malformed.yaml"], status: 65),
     ]
 
     @Test(arguments: cases)
@@ -75,8 +134,10 @@ import Testing
     @Test func decisionsNeverEchoCredentials() throws {
         let secret = "c3VwZXItc2VjcmV0LXRva2VuLXZhbHVl"
         for format in ["text", "json"] {
-            let output = try CLI.run(["evaluate", Self.okta, "--path", Self.page, "--header", "Authorization: Bearer \(secret)",
-                                      "--explain", "--format", format])
+            let output = try CLI.run([
+                "evaluate", Self.okta, "--path", Self.page, "--header", "Authorization: Bearer \(secret)",
+                "--explain", "--format", format,
+            ])
             #expect(output.status == 1)
             #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret))
         }

@@ -29,19 +29,24 @@ extension PolicyReader {
         }
         let kindNode = entries.first { $0.key.value == "kind" }?.value
         let kind = kindNode.flatMap { context.word($0, "provider kind", as: ProviderKind.self) }
-        let presetKeys = kind.map { $0.presetKeys.map(\.key) }
+        let presetKeys =
+            kind.map { $0.presetKeys.map(\.key) }
             ?? ProviderKind.allCases.flatMap { $0.presetKeys.map(\.key) }
-        guard let fields = context.mapping(
-            node, what, allowed: Self.providerCommonKeys + presetKeys, required: ["kind"],
-            specialKeys: ["client_secret_value": Self.inlineSecret, "password": Self.inlineSecret])
+        guard
+            let fields = context.mapping(
+                node, what, allowed: Self.providerCommonKeys + presetKeys, required: ["kind"],
+                specialKeys: ["client_secret_value": Self.inlineSecret, "password": Self.inlineSecret])
         else { return nil }
         guard let kind else { return nil }
         var settings: [String: String] = [:]
         for (key, required) in kind.presetKeys {
             guard let value = fields[key].flatMap({ context.string($0, "`\(key)` of \(what)") }) else {
                 if required && !fields.has(key) {
-                    context.error("check.missing-key", "\(what) is missing `\(key)`", at: fields.location,
-                                  help: "a `\(kind.rawValue)` provider needs \(kind.presetKeys.filter(\.required).map { "`\($0.key)`" }.joined(separator: " and "))")
+                    context.error(
+                        "check.missing-key", "\(what) is missing `\(key)`", at: fields.location,
+                        help:
+                            "a `\(kind.rawValue)` provider needs \(kind.presetKeys.filter(\.required).map { "`\($0.key)`" }.joined(separator: " and "))"
+                    )
                 }
                 continue
             }
@@ -61,7 +66,9 @@ extension PolicyReader {
         let secret = fields["client_secret"].flatMap { readSecret($0, "`client_secret` of \(what)") }
         let clientID = fields["client_id"].flatMap { context.string($0, "`client_id` of \(what)")?.value }
         if verify == .introspection {
-            for (key, present) in [("client_id", fields.has("client_id")), ("client_secret", fields.has("client_secret"))]
+            for (key, present) in [
+                ("client_id", fields.has("client_id")), ("client_secret", fields.has("client_secret")),
+            ]
             where !present {
                 context.error(
                     "check.missing-key", "\(what) verifies by introspection but has no `\(key)`",
@@ -88,7 +95,8 @@ extension PolicyReader {
         switch key {
         case "domain" where value.value.contains("/") || value.value.contains(":"):
             context.error(
-                "check.invalid-value", "`domain` is a host name, not a URL (found `\(value.value)`)", at: value.location,
+                "check.invalid-value", "`domain` is a host name, not a URL (found `\(value.value)`)",
+                at: value.location,
                 help: "write the host only, e.g. `dev-123456.okta.com`")
         case "url", "issuer":
             _ = readURL(.scalar(YAMLScalar(text: value.value, isPlain: false, location: value.location)), "`\(key)`")
@@ -156,7 +164,8 @@ extension PolicyReader {
         guard let text = context.string(node, what) else { return nil }
         let path = ClaimPath(text.value)
         guard path.isValid else {
-            context.error("check.invalid-value", "`\(text.value)` is not a valid claim name for \(what)", at: text.location)
+            context.error(
+                "check.invalid-value", "`\(text.value)` is not a valid claim name for \(what)", at: text.location)
             return nil
         }
         return path
@@ -169,8 +178,9 @@ extension PolicyReader {
 
     private func readSecret(_ node: YAMLNode, _ what: String) -> SecretReference? {
         guard case .mapping = node else {
-            context.error(Self.inlineSecret.code, "\(what) is written inline: \(Self.inlineSecret.message)",
-                          at: node.location, help: Self.inlineSecret.help)
+            context.error(
+                Self.inlineSecret.code, "\(what) is written inline: \(Self.inlineSecret.message)",
+                at: node.location, help: Self.inlineSecret.help)
             return nil
         }
         guard let fields = context.mapping(node, what, allowed: ["env", "file"]) else { return nil }
@@ -190,29 +200,36 @@ extension PolicyReader {
         }
         var ids: [String: SourceLocation] = [:]
         return items.compactMap { item in
-            guard let fields = context.mapping(
-                item, "an API token", allowed: ["id", "sha256", "username", "scopes", "groups", "expires"],
-                required: ["id", "sha256", "username"], specialKeys: ["token": Self.inlineSecret])
+            guard
+                let fields = context.mapping(
+                    item, "an API token", allowed: ["id", "sha256", "username", "scopes", "groups", "expires"],
+                    required: ["id", "sha256", "username"], specialKeys: ["token": Self.inlineSecret])
             else { return nil }
             guard let id = fields["id"].flatMap({ context.string($0, "`id` of an API token") }),
                 let hash = fields["sha256"].flatMap({ context.string($0, "`sha256` of API token `\(id.value)`") }),
-                let username = fields["username"].flatMap({ context.string($0, "`username` of API token `\(id.value)`") })
+                let username = fields["username"].flatMap({
+                    context.string($0, "`username` of API token `\(id.value)`")
+                })
             else { return nil }
             if let first = ids.updateValue(id.location, forKey: id.value) {
-                context.error("check.duplicate-id", "API token id `\(id.value)` is used twice", at: id.location,
-                              help: "first used at line \(first.line)")
+                context.error(
+                    "check.duplicate-id", "API token id `\(id.value)` is used twice", at: id.location,
+                    help: "first used at line \(first.line)")
             }
             let digest = hash.value.lowercased()
             guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
                 context.error(
-                    "check.invalid-hash", "`sha256` of API token `\(id.value)` must be 64 hex digits", at: hash.location,
+                    "check.invalid-hash", "`sha256` of API token `\(id.value)` must be 64 hex digits",
+                    at: hash.location,
                     help: "compute it with `printf %s \"$TOKEN\" | sha256sum`")
                 return nil
             }
             return APIToken(
                 id: id.value, sha256: digest, username: username.value,
-                scopes: fields["scopes"].flatMap { context.strings($0, "`scopes`", allowEmpty: true) }?.map(\.value) ?? [],
-                groups: fields["groups"].flatMap { context.strings($0, "`groups`", allowEmpty: true) }?.map(\.value) ?? [],
+                scopes: fields["scopes"].flatMap { context.strings($0, "`scopes`", allowEmpty: true) }?.map(\.value)
+                    ?? [],
+                groups: fields["groups"].flatMap { context.strings($0, "`groups`", allowEmpty: true) }?.map(\.value)
+                    ?? [],
                 expires: fields["expires"].flatMap { context.date($0, "`expires`") })
         }
     }
@@ -226,15 +243,17 @@ extension PolicyReader {
             return []
         }
         return items.compactMap { item in
-            guard let user = context.mapping(
-                item, "a Basic user", allowed: ["username", "bcrypt"], required: ["username", "bcrypt"],
-                specialKeys: ["password": Self.inlineSecret]),
+            guard
+                let user = context.mapping(
+                    item, "a Basic user", allowed: ["username", "bcrypt"], required: ["username", "bcrypt"],
+                    specialKeys: ["password": Self.inlineSecret]),
                 let name = user["username"].flatMap({ context.string($0, "`username`") }),
                 let hash = user["bcrypt"].flatMap({ context.string($0, "`bcrypt`") })
             else { return nil }
             guard Self.isBcrypt(hash.value) else {
                 context.error(
-                    "check.invalid-hash", "`bcrypt` of Basic user `\(name.value)` is not a bcrypt hash", at: hash.location,
+                    "check.invalid-hash", "`bcrypt` of Basic user `\(name.value)` is not a bcrypt hash",
+                    at: hash.location,
                     help: "create one with `htpasswd -nbB USER PASSWORD` and keep the part after the colon")
                 return nil
             }

@@ -29,7 +29,9 @@ extension PolicyReader {
                     "check.shadowed-rule",
                     "rule `\(shadow.rule.id)` can never match: rule `\(shadow.by.id)` matches every request it matches",
                     at: shadow.rule.location,
-                    help: "`\(shadow.by.id)` (line \(shadow.by.location.line)) comes first; move this rule above it or remove it")
+                    help:
+                        "`\(shadow.by.id)` (line \(shadow.by.location.line)) comes first; move this rule above it or remove it"
+                )
             }
         }
         return rules
@@ -37,7 +39,9 @@ extension PolicyReader {
 
     private func readRule(_ node: YAMLNode, known: KnownNames) -> Rule? {
         var name = "a rule"
-        if case .mapping(let entries, _) = node, case .scalar(let id)? = entries.first(where: { $0.key.value == "id" })?.value {
+        if case .mapping(let entries, _) = node,
+            case .scalar(let id)? = entries.first(where: { $0.key.value == "id" })?.value
+        {
             name = "rule `\(id.text)`"
         }
         guard let fields = context.mapping(node, name, allowed: Self.ruleKeys, required: ["id", "match"]),
@@ -64,7 +68,8 @@ extension PolicyReader {
     }
 
     private func readMatch(_ node: YAMLNode, _ what: String) -> (path: PathPattern, methods: [HTTPMethod]?)? {
-        guard let fields = context.mapping(node, "`match` of \(what)", allowed: ["path", "methods"], required: ["path"]),
+        guard
+            let fields = context.mapping(node, "`match` of \(what)", allowed: ["path", "methods"], required: ["path"]),
             let text = fields["path"].flatMap({ context.string($0, "`path` of \(what)") })
         else { return nil }
         let methods = fields["methods"].map { readMethods($0, what) }
@@ -163,7 +168,11 @@ extension PolicyReader {
         requirement.groups = list("groups").map(\.value)
         requirement.scopes = list("scopes").map(\.value)
         if let node = fields["claims"] {
-            requirement.claims = readClaimRequirements(node, what, path) ?? { valid = false; return [] }()
+            requirement.claims =
+                readClaimRequirements(node, what, path)
+                ?? {
+                    valid = false; return []
+                }()
         }
         if let node = fields["username"] {
             requirement.username = readTemplate(node, "`username` of \(what)", path)
@@ -176,7 +185,8 @@ extension PolicyReader {
     private func readTemplate(_ node: YAMLNode, _ what: String, _ path: PathPattern?) -> ValueTemplate? {
         guard let text = context.string(node, what) else { return nil }
         guard let template = ValueTemplate(text.value) else {
-            context.error("check.invalid-value", "`\(text.value)` has an unbalanced or invalid `{parameter}`", at: text.location)
+            context.error(
+                "check.invalid-value", "`\(text.value)` has an unbalanced or invalid `{parameter}`", at: text.location)
             return nil
         }
         let unknown = template.parameters.filter { name in path.map { !$0.parameters.contains(name) } ?? false }
@@ -188,7 +198,8 @@ extension PolicyReader {
         return unknown.isEmpty ? template : nil
     }
 
-    private func readClaimRequirements(_ node: YAMLNode, _ what: String, _ pattern: PathPattern?) -> [ClaimRequirement]? {
+    private func readClaimRequirements(_ node: YAMLNode, _ what: String, _ pattern: PathPattern?) -> [ClaimRequirement]?
+    {
         guard case .mapping(let entries, _) = node else {
             context.wrongType(node, "`claims` of \(what)", expected: "a mapping of claim names to values")
             return nil
@@ -196,7 +207,8 @@ extension PolicyReader {
         let claims = entries.map { entry -> ClaimRequirement? in
             let path = ClaimPath(entry.key.value)
             guard path.isValid else {
-                context.error("check.invalid-value", "`\(entry.key.value)` is not a valid claim name", at: entry.key.location)
+                context.error(
+                    "check.invalid-value", "`\(entry.key.value)` is not a valid claim name", at: entry.key.location)
                 return nil
             }
             return readTemplate(entry.value, "claim `\(entry.key.value)` of \(what)", pattern).map {

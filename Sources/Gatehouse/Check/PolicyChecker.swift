@@ -36,20 +36,25 @@ struct PolicyReader {
     let file: String
 
     func read(_ root: YAMLNode) -> Policy? {
-        guard let fields = context.mapping(root, "the policy", allowed: Self.topLevelKeys, required: ["version", "rules"])
+        guard
+            let fields = context.mapping(
+                root, "the policy", allowed: Self.topLevelKeys, required: ["version", "rules"])
         else { return nil }
         readVersion(fields["version"])
-        let name = fields["name"].flatMap { context.string($0, "`name`")?.value }
+        let name =
+            fields["name"].flatMap { context.string($0, "`name`")?.value }
             ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let providers = fields["providers"].map(readProviders) ?? []
         let apiTokens = fields["api_tokens"].map(readAPITokens) ?? []
         let basicUsers = fields["basic"].map(readBasic) ?? []
         let schemes = fields["schemes"].flatMap { readSchemes($0, "`schemes`") } ?? Self.defaultSchemes
-        let headers = fields["upstream_headers"].map(readUpstreamHeaders)
+        let headers =
+            fields["upstream_headers"].map(readUpstreamHeaders)
             ?? [UpstreamHeader(name: "X-Auth-User", field: .username)]
-        let caseSensitive = fields["case_sensitive_paths"].flatMap { context.bool($0, "`case_sensitive_paths`") } ?? true
+        let caseSensitive =
+            fields["case_sensitive_paths"].flatMap { context.bool($0, "`case_sensitive_paths`") } ?? true
         let defaultAction = readDefault(fields["default"])
-        let known = KnownNames(providers: Set(providers.map(\.id)), schemes: schemes)
+        let known = KnownNames(providers: Set(providers.map(\.id)))
         let rules = fields["rules"].map { readRules($0, known: known, caseSensitive: caseSensitive) } ?? []
         if schemes.allows(.basic) && basicUsers.isEmpty {
             context.warning(
@@ -128,5 +133,4 @@ struct PolicyReader {
 /// Names that rules may refer to.
 struct KnownNames {
     let providers: Set<String>
-    let schemes: SchemeSet
 }

@@ -42,7 +42,10 @@ public struct CompiledPolicy: Sendable {
     /// The same answer as ``firstMatch(segments:method:)`` by trying every rule in order: the
     /// reference for tests and the baseline for benchmarks.
     public func firstMatchByScan(segments: [String], method: MethodMask) -> Int? {
-        rules.firstIndex { $0.methods.intersects(method) && $0.rule.path.match(segments, caseSensitive: policy.caseSensitivePaths) != nil }
+        rules.firstIndex {
+            $0.methods.intersects(method)
+                && $0.rule.path.match(segments, caseSensitive: policy.caseSensitivePaths) != nil
+        }
     }
 
     /// `text` as the inside of an HTTP quoted-string: `\` and `"` escaped.

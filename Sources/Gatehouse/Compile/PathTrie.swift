@@ -79,16 +79,19 @@ struct PathTrieBuilder {
         var flat: [PathTrie.Node] = []
         var keys: [Int32] = [], children: [Int32] = [], terminals: [Terminal] = []
         for node in nodes {
-            flat.append(PathTrie.Node(
-                literalStart: Int32(keys.count), literalCount: Int32(node.literalKeys.count), one: node.one,
-                anyDepth: node.anyDepth, terminalStart: Int32(terminals.count), terminalCount: Int32(node.terminals.count),
-                minRule: node.minRule))
+            flat.append(
+                PathTrie.Node(
+                    literalStart: Int32(keys.count), literalCount: Int32(node.literalKeys.count), one: node.one,
+                    anyDepth: node.anyDepth, terminalStart: Int32(terminals.count),
+                    terminalCount: Int32(node.terminals.count),
+                    minRule: node.minRule))
             keys += node.literalKeys
             children += node.literalChildren
             terminals += node.terminals
         }
-        return PathTrie(nodes: flat, keys: keys, children: children, terminals: terminals,
-                        symbols: SymbolTable(symbols))
+        return PathTrie(
+            nodes: flat, keys: keys, children: children, terminals: terminals,
+            symbols: SymbolTable(symbols))
     }
 }
 
@@ -139,7 +142,8 @@ struct PathTrie: Sendable {
             guard node.minRule < best else { return }
             if position == path.count {
                 let start = Int(node.terminalStart)
-                for terminal in terminals[start..<start + Int(node.terminalCount)] where terminal.methods & method != 0 {
+                for terminal in terminals[start..<start + Int(node.terminalCount)] where terminal.methods & method != 0
+                {
                     if terminal.rule < best { best = terminal.rule }
                     break
                 }
@@ -163,8 +167,9 @@ struct PathTrie: Sendable {
                 keys.withUnsafeBufferPointer { keys in
                     children.withUnsafeBufferPointer { children in
                         terminals.withUnsafeBufferPointer { terminals in
-                            let view = View(nodes: nodes, keys: keys, children: children, terminals: terminals,
-                                            path: UnsafeBufferPointer(path), method: method)
+                            let view = View(
+                                nodes: nodes, keys: keys, children: children, terminals: terminals,
+                                path: UnsafeBufferPointer(path), method: method)
                             var best = Int32.max
                             view.visit(0, 0, &best)
                             return best == .max ? nil : Int(best)

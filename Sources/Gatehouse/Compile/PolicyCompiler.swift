@@ -12,8 +12,10 @@ public enum PolicyCompiler {
             trie.insert(segments, rule: index, methods: methods)
             var schemes = policy.schemes
             if case .require(let requirement) = rule.action, let own = requirement.schemes { schemes = own }
-            rules.append(.init(rule: rule, methods: methods, schemes: schemes, hasParameters: !rule.path.parameters.isEmpty,
-                                locationText: "\(rule.location)"))
+            rules.append(
+                .init(
+                    rule: rule, methods: methods, schemes: schemes, hasParameters: !rule.path.parameters.isEmpty,
+                    locationText: "\(rule.location)"))
         }
         return CompiledPolicy(
             policy: policy, rules: rules, trie: trie.build(),

@@ -23,17 +23,21 @@ public enum Credential: Sendable, CustomStringConvertible {
         switch scheme.lowercased() {
         case "bearer":
             guard !rest.isEmpty, rest.utf8.count <= 16 * 1024, isToken68(rest) else {
-                return .malformed(Rejection(code: "token.malformed", reason: "the bearer token is missing or malformed"))
+                return .malformed(
+                    Rejection(code: "token.malformed", reason: "the bearer token is missing or malformed"))
             }
             return .credential(.bearer(String(rest)))
         case "basic":
             guard let data = Data(base64Encoded: String(rest)), let text = String(data: data, encoding: .utf8),
                 let colon = text.firstIndex(of: ":")
             else {
-                return .malformed(Rejection(
-                    code: "credentials.malformed", reason: "the Basic credentials are not base64 of `user:password`"))
+                return .malformed(
+                    Rejection(
+                        code: "credentials.malformed", reason: "the Basic credentials are not base64 of `user:password`"
+                    ))
             }
-            return .credential(.basic(username: String(text[..<colon]), password: String(text[text.index(after: colon)...])))
+            return .credential(
+                .basic(username: String(text[..<colon]), password: String(text[text.index(after: colon)...])))
         default:
             return .unsupported(String(scheme))
         }
@@ -77,9 +81,14 @@ public struct UnverifiedCredentials: CredentialVerifier {
     /// Creates the verifier.
     public init() {}
 
-    public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async -> Verification {
-        .rejected(Rejection(
-            code: "credentials.unverified",
-            reason: "this dry run does not verify credentials: simulate the caller with `--provider ID --claims JSON` or `--api-token ID`"))
+    public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
+        -> Verification
+    {
+        .rejected(
+            Rejection(
+                code: "credentials.unverified",
+                reason:
+                    "this dry run does not verify credentials: simulate the caller with `--provider ID --claims JSON` or `--api-token ID`"
+            ))
     }
 }

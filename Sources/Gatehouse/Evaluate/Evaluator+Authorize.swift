@@ -7,18 +7,22 @@ extension Evaluator {
             make(.deny, 403, code, reason, match, identity: identity, challenge: challenge, simulated: simulatedFlag)
         }
         guard match.schemes.allows(identity.scheme) else {
-            return make(.deny, 401, "scheme.disabled", "the `\(identity.scheme.rawValue)` scheme is not allowed here", match,
-                        identity: identity, challenge: challenge(match), simulated: simulatedFlag)
+            return make(
+                .deny, 401, "scheme.disabled", "the `\(identity.scheme.rawValue)` scheme is not allowed here", match,
+                identity: identity, challenge: challenge(match), simulated: simulatedFlag)
         }
         if !requirement.providers.isEmpty {
             guard let provider = identity.provider, requirement.providers.contains(provider) else {
-                return deny("require.provider", "this rule accepts callers from \(Self.list(requirement.providers)) only")
+                return deny(
+                    "require.provider", "this rule accepts callers from \(Self.list(requirement.providers)) only")
             }
         }
         let missingScopes = requirement.scopes.filter { !identity.scopes.contains($0) }
         if !missingScopes.isEmpty {
-            return deny("require.scope", "the caller lacks scope \(Self.list(missingScopes))",
-                        challenge: bearerChallenge(error: "insufficient_scope", scope: requirement.scopes.joined(separator: " ")))
+            return deny(
+                "require.scope", "the caller lacks scope \(Self.list(missingScopes))",
+                challenge: bearerChallenge(
+                    error: "insufficient_scope", scope: requirement.scopes.joined(separator: " ")))
         }
         if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
             return deny("require.group", "the caller is in none of the groups \(Self.list(requirement.groups))")
@@ -36,10 +40,12 @@ extension Evaluator {
                 return deny("require.username", "this path belongs to user `\(expected)`, not the caller")
             }
         }
-        let reason = match.rule.map { "rule `\(policy.rules[$0].rule.id)` allows `\(identity.username)`" }
+        let reason =
+            match.rule.map { "rule `\(policy.rules[$0].rule.id)` allows `\(identity.username)`" }
             ?? "no rule matches and the default allows any verified caller"
-        return make(.allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
-                    identity: identity, simulated: simulatedFlag)
+        return make(
+            .allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
+            identity: identity, simulated: simulatedFlag)
     }
 
     /// The path parameters of rule `index` for `segments`; empty for rules without any.
@@ -50,13 +56,15 @@ extension Evaluator {
     }
 
     func missingCredentials(_ match: Match) -> Decision {
-        make(.deny, 401, "credentials.missing", "this request needs credentials and none were sent", match,
-             challenge: challenge(match))
+        make(
+            .deny, 401, "credentials.missing", "this request needs credentials and none were sent", match,
+            challenge: challenge(match))
     }
 
     /// 401 for credentials that were refused.
     func refuse(_ match: Match, _ rejection: Rejection) -> Decision {
-        let challenge = rejection.code.hasPrefix("token.")
+        let challenge =
+            rejection.code.hasPrefix("token.")
             ? bearerChallenge(error: "invalid_token", description: rejection.reason)
             : challenge(match)
         return make(.deny, 401, rejection.code, rejection.reason, match, challenge: challenge)
@@ -82,8 +90,9 @@ extension Evaluator {
         _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, _ match: Match,
         identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
     ) -> Decision {
-        make(outcome, status, code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
-             simulated: simulated)
+        make(
+            outcome, status, code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
+            simulated: simulated)
     }
 
     func make(

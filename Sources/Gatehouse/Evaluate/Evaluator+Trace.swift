@@ -11,22 +11,30 @@ extension Evaluator {
             let rule = compiled.rule
             let location = "\(rule.location)"
             guard rule.path.match(segments, caseSensitive: policy.policy.caseSensitivePaths) != nil else {
-                steps.append(TraceStep(rule: rule.id, location: location, result: "skipped",
-                                       detail: "path `\(target.path)` does not match `\(rule.path.text)`"))
+                steps.append(
+                    TraceStep(
+                        rule: rule.id, location: location, result: "skipped",
+                        detail: "path `\(target.path)` does not match `\(rule.path.text)`"))
                 continue
             }
             guard compiled.methods.intersects(method) else {
                 let methods = (rule.methods ?? []).map(\.rawValue).joined(separator: ", ")
-                steps.append(TraceStep(rule: rule.id, location: location, result: "skipped",
-                                       detail: "method `\(request.method)` is not one of [\(methods)]"))
+                steps.append(
+                    TraceStep(
+                        rule: rule.id, location: location, result: "skipped",
+                        detail: "method `\(request.method)` is not one of [\(methods)]"))
                 continue
             }
-            steps.append(TraceStep(rule: rule.id, location: location, result: "matched",
-                                   detail: "path matches `\(rule.path.text)`; \(decision.code): \(decision.reason)"))
+            steps.append(
+                TraceStep(
+                    rule: rule.id, location: location, result: "matched",
+                    detail: "path matches `\(rule.path.text)`; \(decision.code): \(decision.reason)"))
             return steps
         }
-        steps.append(TraceStep(rule: "default", location: nil, result: "matched",
-                               detail: "no rule matched; default `\(policy.policy.defaultAction.rawValue)`: \(decision.reason)"))
+        steps.append(
+            TraceStep(
+                rule: "default", location: nil, result: "matched",
+                detail: "no rule matched; default `\(policy.policy.defaultAction.rawValue)`: \(decision.reason)"))
         return steps
     }
 }

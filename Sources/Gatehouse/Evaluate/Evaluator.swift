@@ -47,14 +47,16 @@ public struct Evaluator: Sendable {
         }
         let authorizations = request.values(of: "Authorization")
         guard authorizations.count <= 1 else {
-            return make(.deny, 400, "credentials.ambiguous", "the request carries more than one Authorization header", match)
+            return make(
+                .deny, 400, "credentials.ambiguous", "the request carries more than one Authorization header", match)
         }
         guard let header = authorizations.first else { return missingCredentials(match) }
         let credential: Credential
         switch Credential.parse(header) {
         case .unsupported(let scheme):
-            return make(.deny, 401, "scheme.disabled", "the `\(scheme)` authentication scheme is not supported", match,
-                        challenge: challenge(match))
+            return make(
+                .deny, 401, "scheme.disabled", "the `\(scheme)` authentication scheme is not supported", match,
+                challenge: challenge(match))
         case .malformed(let rejection): return refuse(match, rejection)
         case .credential(let parsed): credential = parsed
         }
@@ -63,7 +65,8 @@ public struct Evaluator: Sendable {
         case .verified(let identity): return authorize(match, identity, simulated: false)
         case .rejected(let rejection): return refuse(match, rejection)
         case .unavailable(let provider, let reason):
-            return make(.deny, 503, "provider.unavailable", "identity provider `\(provider)` is unavailable: \(reason)", match)
+            return make(
+                .deny, 503, "provider.unavailable", "identity provider `\(provider)` is unavailable: \(reason)", match)
         }
     }
 
@@ -71,11 +74,13 @@ public struct Evaluator: Sendable {
     private func schemeRefusal(_ credential: Credential, _ match: Match) -> Decision? {
         switch credential {
         case .basic where !match.schemes.allows(.basic):
-            return make(.deny, 401, "scheme.disabled", "Basic authentication is not allowed here", match,
-                        challenge: challenge(match))
+            return make(
+                .deny, 401, "scheme.disabled", "Basic authentication is not allowed here", match,
+                challenge: challenge(match))
         case .bearer where !match.schemes.allows(.bearer) && !match.schemes.allows(.apiToken):
-            return make(.deny, 401, "scheme.disabled", "bearer tokens are not allowed here", match,
-                        challenge: challenge(match))
+            return make(
+                .deny, 401, "scheme.disabled", "bearer tokens are not allowed here", match,
+                challenge: challenge(match))
         default:
             return nil
         }
@@ -100,8 +105,10 @@ extension Evaluator {
     /// Reads the target, finds the deciding rule, and settles everything that needs no caller.
     func route(_ request: HTTPRequest) -> Route {
         guard request.hasValidMethod else {
-            return .decided(make(.deny, 400, "request.invalid-method", "the request method is not a valid HTTP method",
-                                 rule: nil, path: nil))
+            return .decided(
+                make(
+                    .deny, 400, "request.invalid-method", "the request method is not a valid HTTP method",
+                    rule: nil, path: nil))
         }
         let target: RequestTarget
         switch RequestTarget.parse(request.target) {
@@ -110,27 +117,39 @@ extension Evaluator {
             return .decided(make(.deny, 400, "request.invalid-target", error.reason, rule: nil, path: nil))
         }
         let path = target.path
-        guard let index = policy.firstMatch(segments: policy.folded(target.segments), method: MethodMask(requestMethod: request.method))
+        guard
+            let index = policy.firstMatch(
+                segments: policy.folded(target.segments), method: MethodMask(requestMethod: request.method))
         else {
             switch policy.policy.defaultAction {
             case .deny:
-                return .decided(make(.deny, 403, "default.deny", "no rule matches and the default is `deny`", rule: nil, path: path))
+                return .decided(
+                    make(.deny, 403, "default.deny", "no rule matches and the default is `deny`", rule: nil, path: path)
+                )
             case .anyone:
-                return .decided(make(.allow, 200, "default.allow", "no rule matches and the default is `anyone`", rule: nil, path: path))
+                return .decided(
+                    make(
+                        .allow, 200, "default.allow", "no rule matches and the default is `anyone`", rule: nil,
+                        path: path))
             case .authenticated:
-                return .needsCaller(Match(rule: nil, requirement: .authenticated, schemes: policy.policy.schemes,
-                                          segments: target.segments, path: path))
+                return .needsCaller(
+                    Match(
+                        rule: nil, requirement: .authenticated, schemes: policy.policy.schemes,
+                        segments: target.segments, path: path))
             }
         }
         let compiled = policy.rules[index]
         switch compiled.rule.action {
         case .allowAnyone:
-            return .decided(make(.allow, 200, "rule.allow", "rule `\(compiled.rule.id)` allows anyone", rule: index, path: path))
+            return .decided(
+                make(.allow, 200, "rule.allow", "rule `\(compiled.rule.id)` allows anyone", rule: index, path: path))
         case .deny(let reason):
             return .decided(make(.deny, 403, "rule.deny", reason, rule: index, path: path))
         case .require(let requirement):
-            return .needsCaller(Match(rule: index, requirement: requirement, schemes: compiled.schemes,
-                                      segments: target.segments, path: path))
+            return .needsCaller(
+                Match(
+                    rule: index, requirement: requirement, schemes: compiled.schemes,
+                    segments: target.segments, path: path))
         }
     }
 }

@@ -39,14 +39,16 @@ extension Provider {
     /// Maps verified claims to an identity through this provider's claim mapping.
     public func identity(from claims: [String: JSONValue]) -> Result<Identity, Rejection> {
         guard let username = claims.lookup(self.claims.username)?.scalarText, !username.isEmpty else {
-            return .failure(Rejection(
-                code: "token.no-username",
-                reason: "the token from `\(id)` has no `\(self.claims.username)` claim to use as the username"))
+            return .failure(
+                Rejection(
+                    code: "token.no-username",
+                    reason: "the token from `\(id)` has no `\(self.claims.username)` claim to use as the username"))
         }
-        return .success(Identity(
-            username: username, subject: claims["sub"]?.scalarText, provider: id, scheme: .bearer,
-            groups: Self.strings(claims.lookup(self.claims.groups), splitSpaces: false),
-            scopes: scopes(in: claims), claims: claims))
+        return .success(
+            Identity(
+                username: username, subject: claims["sub"]?.scalarText, provider: id, scheme: .bearer,
+                groups: Self.strings(claims.lookup(self.claims.groups), splitSpaces: false),
+                scopes: scopes(in: claims), claims: claims))
     }
 
     private func scopes(in claims: [String: JSONValue]) -> [String] {
@@ -72,7 +74,8 @@ extension APIToken {
     /// The identity of a caller presenting this token, or why it is refused at `now`.
     public func identity(at now: Date) -> Result<Identity, Rejection> {
         if let expires, now >= expires {
-            return .failure(Rejection(code: "token.expired", reason: "API token `\(id)` expired at \(RFC3339.format(expires))"))
+            return .failure(
+                Rejection(code: "token.expired", reason: "API token `\(id)` expired at \(RFC3339.format(expires))"))
         }
         return .success(Identity(username: username, scheme: .apiToken, groups: groups, scopes: scopes, apiToken: id))
     }

@@ -39,14 +39,17 @@ public enum JSONValue: Sendable, Hashable {
                 self = .null
             } else if scalar.isPlain && (scalar.text == "true" || scalar.text == "false") {
                 self = .bool(scalar.text == "true")
-            } else if scalar.isPlain, let number = Double(scalar.text), scalar.text.first != "." {
+            } else if scalar.isPlain, let number = Double(scalar.text), number.isFinite,
+                scalar.text.first.map({ $0 == "-" || $0.isASCII && $0.isNumber }) == true
+            {
                 self = .number(number)
             } else {
                 self = .string(scalar.text)
             }
         case .sequence(let items, _): self = .array(items.map(JSONValue.init(yaml:)))
         case .mapping(let entries, _):
-            self = .object(Dictionary(entries.map { ($0.key.value, JSONValue(yaml: $0.value)) }, uniquingKeysWith: { a, _ in a }))
+            self = .object(
+                Dictionary(entries.map { ($0.key.value, JSONValue(yaml: $0.value)) }, uniquingKeysWith: { a, _ in a }))
         }
     }
 }
@@ -77,7 +80,11 @@ extension JSONValue: Encodable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            if value.rounded() == value && abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+            if value.rounded() == value && abs(value) < 1e15 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
         case .string(let value): try container.encode(value)
         case .array(let values): try container.encode(values)
         case .object(let values): try container.encode(values)

@@ -58,10 +58,12 @@ public struct ProviderEndpoints: Sendable, Hashable {
     public var introspection: String?
 
     /// The endpoint keys of the policy file, with the endpoint each sets.
-    static var keys: [(key: String, path: WritableKeyPath<ProviderEndpoints, String?>)] { [
-        ("discovery_url", \.discovery), ("jwks_uri", \.jwks), ("token_endpoint", \.token),
-        ("userinfo_endpoint", \.userinfo), ("introspection_endpoint", \.introspection),
-    ] }
+    static var keys: [(key: String, path: WritableKeyPath<ProviderEndpoints, String?>)] {
+        [
+            ("discovery_url", \.discovery), ("jwks_uri", \.jwks), ("token_endpoint", \.token),
+            ("userinfo_endpoint", \.userinfo), ("introspection_endpoint", \.introspection),
+        ]
+    }
 }
 
 /// A secret that is never written in the policy itself.

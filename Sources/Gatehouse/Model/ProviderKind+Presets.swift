@@ -20,12 +20,14 @@ extension ProviderKind {
             let domain = "https://\(value("domain"))"
             if let server = settings["authorization_server"] {
                 issuer = "\(domain)/oauth2/\(server)"
-                endpoints = Self.standard(issuer, jwks: "/v1/keys", token: "/v1/token",
-                                          userinfo: "/v1/userinfo", introspection: "/v1/introspect")
+                endpoints = Self.standard(
+                    issuer, jwks: "/v1/keys", token: "/v1/token",
+                    userinfo: "/v1/userinfo", introspection: "/v1/introspect")
             } else {
                 issuer = domain
-                endpoints = Self.standard(domain, jwks: "/oauth2/v1/keys", token: "/oauth2/v1/token",
-                                          userinfo: "/oauth2/v1/userinfo", introspection: "/oauth2/v1/introspect")
+                endpoints = Self.standard(
+                    domain, jwks: "/oauth2/v1/keys", token: "/oauth2/v1/token",
+                    userinfo: "/oauth2/v1/userinfo", introspection: "/oauth2/v1/introspect")
             }
         case .keycloak:
             issuer = "\(Self.trimmed(value("url")))/realms/\(value("realm"))"

@@ -19,7 +19,7 @@ public struct HTTPRequest: Sendable {
 
     /// Every value of the header `name`.
     public func values(of name: String) -> [String] {
-        headers.filter { $0.name.caseInsensitiveCompare(name) }.map(\.value)
+        headers.filter { $0.name.equalsIgnoringCase(name) }.map(\.value)
     }
 
     /// Whether `method` is an RFC 9110 token.
@@ -31,13 +31,14 @@ public struct HTTPRequest: Sendable {
     /// The bytes of an RFC 9110 token.
     private static let tokenBytes: [Bool] = (0..<256).map { byte in
         let scalar = Unicode.Scalar(UInt8(byte))
-        return byte < 128 && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-            || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
+        return byte < 128
+            && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
     }
 }
 
 extension String {
-    func caseInsensitiveCompare(_ other: String) -> Bool {
+    func equalsIgnoringCase(_ other: String) -> Bool {
         utf8.count == other.utf8.count && lowercased() == other.lowercased()
     }
 }

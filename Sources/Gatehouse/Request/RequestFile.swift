@@ -23,8 +23,10 @@ public enum RequestFile {
 
     /// Reads a request from an already parsed node, reporting problems into `context`.
     package static func parse(_ node: YAMLNode, context: CheckContext) -> Parsed? {
-        guard let fields = context.mapping(
-            node, "the request", allowed: ["method", "path", "host", "headers", "identity"], required: ["method", "path"]),
+        guard
+            let fields = context.mapping(
+                node, "the request", allowed: ["method", "path", "host", "headers", "identity"],
+                required: ["method", "path"]),
             let method = fields["method"].flatMap({ context.string($0, "`method`") }),
             let path = fields["path"].flatMap({ context.string($0, "`path`") })
         else { return nil }
@@ -32,8 +34,9 @@ public enum RequestFile {
         let headers = fields["headers"].flatMap { readHeaders($0, context) } ?? []
         let caller = fields["identity"].flatMap { readCaller($0, context) }
         if fields.has("identity") && caller == nil { return nil }
-        return Parsed(request: HTTPRequest(method: method.value, target: path.value, host: host, headers: headers),
-                      caller: caller)
+        return Parsed(
+            request: HTTPRequest(method: method.value, target: path.value, host: host, headers: headers),
+            caller: caller)
     }
 
     private static func readHeaders(_ node: YAMLNode, _ context: CheckContext) -> [(name: String, value: String)]? {
@@ -45,7 +48,9 @@ public enum RequestFile {
         for entry in entries {
             if case .sequence(let items, _) = entry.value {
                 for item in items {
-                    if let value = context.string(item, "header `\(entry.key.value)`") { headers.append((entry.key.value, value.value)) }
+                    if let value = context.string(item, "header `\(entry.key.value)`") {
+                        headers.append((entry.key.value, value.value))
+                    }
                 }
             } else if let value = context.string(entry.value, "header `\(entry.key.value)`") {
                 headers.append((entry.key.value, value.value))
@@ -56,18 +61,22 @@ public enum RequestFile {
 
     /// `{provider, claims}` or `{api_token}`.
     package static func readCaller(_ node: YAMLNode, _ context: CheckContext) -> SimulatedCaller? {
-        guard let fields = context.mapping(node, "`identity`", allowed: ["provider", "claims", "api_token"]) else { return nil }
+        guard let fields = context.mapping(node, "`identity`", allowed: ["provider", "claims", "api_token"]) else {
+            return nil
+        }
         if let token = fields["api_token"] {
             if fields.has("provider") || fields.has("claims") {
-                context.error("check.invalid-value", "`identity` has either `api_token` or `provider` and `claims`",
-                              at: fields.location)
+                context.error(
+                    "check.invalid-value", "`identity` has either `api_token` or `provider` and `claims`",
+                    at: fields.location)
                 return nil
             }
             return context.string(token, "`api_token`").map { .apiToken($0.value) }
         }
         guard let provider = fields["provider"].flatMap({ context.string($0, "`provider`") }) else {
             if !fields.has("provider") {
-                context.error("check.missing-key", "`identity` is missing `provider` (or `api_token`)", at: fields.location)
+                context.error(
+                    "check.missing-key", "`identity` is missing `provider` (or `api_token`)", at: fields.location)
             }
             return nil
         }

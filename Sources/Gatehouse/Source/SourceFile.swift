@@ -17,11 +17,11 @@ public struct SourceFile: Sendable {
         var current = 1
         var start = text.startIndex
         while current < number {
-            guard let newline = text[start...].firstIndex(of: "\n") else { return nil }
+            guard let newline = text[start...].firstIndex(where: \.isNewline) else { return nil }
             start = text.index(after: newline)
             current += 1
         }
-        let end = text[start...].firstIndex(where: { $0 == "\n" || $0 == "\r\n" }) ?? text.endIndex
+        let end = text[start...].firstIndex(where: \.isNewline) ?? text.endIndex
         return text[start..<end]
     }
 

@@ -53,16 +53,20 @@ struct YAMLGate {
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
-                    problems.append(.error(
-                        "yaml.multiple-documents", "a policy file holds exactly one YAML document",
-                        at: location, help: "remove the `---` line and everything after it"))
+                    problems.append(
+                        .error(
+                            "yaml.multiple-documents", "a policy file holds exactly one YAML document",
+                            at: location, help: "remove the `---` line and everything after it"))
                     return problems
                 }
             case YAML_ALIAS_EVENT:
                 defer { sawAlias = true }
-                if !sawAlias { problems.append(.error(
-                    "yaml.alias", "YAML aliases are not allowed in a policy", at: location,
-                    help: "write the value out in full; aliases make a policy hard to review")) }
+                if !sawAlias {
+                    problems.append(
+                        .error(
+                            "yaml.alias", "YAML aliases are not allowed in a policy", at: location,
+                            help: "write the value out in full; aliases make a policy hard to review"))
+                }
                 noteValue(&stack, problems: &problems, key: nil, at: location)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
@@ -78,15 +82,17 @@ struct YAMLGate {
                 let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
                 refuseAnchorAndTag(anchor: anchor, tag: tag, at: location, into: &problems, &sawAnchor)
                 if stack.last.map({ $0.isMapping && $0.expectingKey }) == true {
-                    problems.append(.error(
-                        "yaml.complex-key", "a mapping key must be a plain string", at: location))
+                    problems.append(
+                        .error(
+                            "yaml.complex-key", "a mapping key must be a plain string", at: location))
                 }
                 noteValue(&stack, problems: &problems, key: nil, at: location)
                 stack.append(Frame(isMapping: isMapping))
                 if stack.count > Self.maxDepth {
-                    problems.append(.error(
-                        "yaml.too-deep", "the document is nested deeper than \(Self.maxDepth) levels",
-                        at: location))
+                    problems.append(
+                        .error(
+                            "yaml.too-deep", "the document is nested deeper than \(Self.maxDepth) levels",
+                            at: location))
                     return problems
                 }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -108,13 +114,15 @@ struct YAMLGate {
         defer { frame.expectingKey.toggle() }
         guard frame.expectingKey, let (text, plain) = key else { return }
         if plain && text == "<<" {
-            problems.append(.error(
-                "yaml.merge-key", "YAML merge keys (`<<`) are not allowed in a policy", at: location,
-                help: "write the merged keys out in full"))
+            problems.append(
+                .error(
+                    "yaml.merge-key", "YAML merge keys (`<<`) are not allowed in a policy", at: location,
+                    help: "write the merged keys out in full"))
         } else if let first = frame.keys[text] {
-            problems.append(.error(
-                "yaml.duplicate-key", "duplicate key `\(text)`", at: location,
-                help: "`\(text)` is already set at line \(first.line); each key may appear once"))
+            problems.append(
+                .error(
+                    "yaml.duplicate-key", "duplicate key `\(text)`", at: location,
+                    help: "`\(text)` is already set at line \(first.line); each key may appear once"))
         } else {
             frame.keys[text] = location
         }
@@ -126,14 +134,16 @@ struct YAMLGate {
     ) {
         if let anchor, !sawAnchor {
             sawAnchor = true
-            problems.append(.error(
-                "yaml.anchor", "YAML anchors are not allowed in a policy (found `&\(String(cString: anchor))`)",
-                at: location, help: "write the value out in full; anchors make a policy hard to review"))
+            problems.append(
+                .error(
+                    "yaml.anchor", "YAML anchors are not allowed in a policy (found `&\(String(cString: anchor))`)",
+                    at: location, help: "write the value out in full; anchors make a policy hard to review"))
         }
         if let tag {
-            problems.append(.error(
-                "yaml.tag", "explicit YAML tags are not allowed in a policy (found `\(String(cString: tag))`)",
-                at: location, help: "remove the tag; quote the value if it must be a string"))
+            problems.append(
+                .error(
+                    "yaml.tag", "explicit YAML tags are not allowed in a policy (found `\(String(cString: tag))`)",
+                    at: location, help: "remove the tag; quote the value if it must be a string"))
         }
     }
 

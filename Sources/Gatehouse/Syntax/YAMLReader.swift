@@ -9,8 +9,11 @@ public enum YAMLReader {
     public static func read(_ source: SourceFile) -> Result<YAMLNode, DiagnosticList> {
         let start = source.location(line: 1, column: 1)
         guard source.text.utf8.count <= maxBytes else {
-            return .failure(DiagnosticList([.error(
-                "yaml.too-large", "the file is larger than 4 MiB", at: start)]))
+            return .failure(
+                DiagnosticList([
+                    .error(
+                        "yaml.too-large", "the file is larger than 4 MiB", at: start)
+                ]))
         }
         let problems = YAMLGate(source: source).check()
         guard problems.isEmpty else { return .failure(DiagnosticList(problems)) }
@@ -21,8 +24,11 @@ public enum YAMLReader {
             }
             return .success(convert(root, in: source))
         } catch {
-            return .failure(DiagnosticList([.error(
-                "yaml.syntax", "the YAML cannot be parsed", at: start)]))
+            return .failure(
+                DiagnosticList([
+                    .error(
+                        "yaml.syntax", "the YAML cannot be parsed", at: start)
+                ]))
         }
     }
 
