@@ -13,7 +13,7 @@ public struct Decision: Sendable, Encodable {
     /// Stable code, such as `rule.allow` or `require.scope`.
     public let code: String
     /// One-line explanation.
-    public let reason: String
+    public var reason: String { explanation.text }
     /// The deciding rule's id; nil when the default or a malformed request decided.
     public let rule: String?
     /// Where the deciding rule is written.
@@ -23,13 +23,35 @@ public struct Decision: Sendable, Encodable {
     /// The caller, when known.
     public let identity: DecisionIdentity?
     /// Headers to pass upstream: on allow, every configured header (empty when unknown).
-    public let headers: [String: String]
+    public var headers: [String: String] {
+        var headers: [String: String] = [:]
+        for header in upstream { headers[header.name] = value(of: header.field) }
+        return headers
+    }
     /// The `WWW-Authenticate` value for 401, and for 403 on a missing scope.
-    public let challenge: String?
+    public var challenge: String? { challengeSpec?.text }
     /// Every rule tried and why it matched or not (with `--explain`).
     public var trace: [TraceStep]?
     /// True when the caller was simulated.
     public let simulated: Bool?
+
+    // Reason, headers and challenge are kept as parts and rendered when read, so deciding does
+    // not build text that a gateway may never look at.
+    let explanation: Explanation
+    let upstream: [UpstreamHeader]
+    let challengeSpec: Challenge?
+
+    private func value(of field: IdentityField) -> String {
+        switch field {
+        case .username: return identity?.username ?? ""
+        case .subject: return identity?.subject ?? ""
+        case .provider: return identity?.provider ?? ""
+        case .scheme: return identity?.scheme.rawValue ?? ""
+        case .groups: return identity?.groups.joined(separator: ",") ?? ""
+        case .scopes: return identity?.scopes.joined(separator: " ") ?? ""
+        case .rule: return rule ?? ""
+        }
+    }
 
     /// Whether the request may pass.
     public var isAllowed: Bool { decision == .allow }
@@ -103,4 +125,49 @@ public struct TraceStep: Sendable, Encodable, Hashable {
     public let result: String
     /// Why.
     public let detail: String
+}
+
+/// A decision's reason, in parts.
+enum Explanation: Sendable {
+    case text(String)
+    case ruleAllows(rule: String, username: String)
+    case ruleAllowsAnyone(rule: String)
+    case lacksScopes([String])
+
+    var text: String {
+        switch self {
+        case .text(let text): return text
+        case .ruleAllows(let rule, let username): return "rule `\(rule)` allows `\(username)`"
+        case .ruleAllowsAnyone(let rule): return "rule `\(rule)` allows anyone"
+        case .lacksScopes(let scopes): return "the caller lacks scope \(Evaluator.list(scopes))"
+        }
+    }
+}
+
+/// A decision's `WWW-Authenticate` challenge, in parts (RFC 6750 for Bearer).
+enum Challenge: Sendable {
+    /// One challenge per scheme the rule accepts.
+    case schemes(SchemeSet, realm: String)
+    /// `error="invalid_token"` with a description.
+    case invalidToken(realm: String, description: String)
+    /// `error="insufficient_scope"` with the scopes the rule needs.
+    case insufficientScope(realm: String, scopes: [String])
+
+    var text: String {
+        switch self {
+        case .schemes(let schemes, let realm):
+            var challenges: [String] = []
+            if schemes.allows(.bearer) || schemes.allows(.apiToken) || !schemes.allows(.basic) {
+                challenges.append("Bearer " + realm)
+            }
+            if schemes.allows(.basic) { challenges.append("Basic " + realm) }
+            return challenges.joined(separator: ", ")
+        case .invalidToken(let realm, let description):
+            return
+                "Bearer \(realm), error=\"invalid_token\", error_description=\"\(CompiledPolicy.quoted(description))\""
+        case .insufficientScope(let realm, let scopes):
+            let scope = CompiledPolicy.quoted(scopes.joined(separator: " "))
+            return "Bearer \(realm), error=\"insufficient_scope\", scope=\"\(scope)\""
+        }
+    }
 }

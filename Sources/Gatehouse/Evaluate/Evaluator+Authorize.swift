@@ -3,13 +3,13 @@ extension Evaluator {
     func authorize(_ match: Match, _ identity: Identity, simulated: Bool) -> Decision {
         let requirement = match.requirement
         let simulatedFlag: Bool? = simulated ? true : nil
-        func deny(_ code: String, _ reason: String, challenge: String? = nil) -> Decision {
-            make(.deny, 403, code, reason, match, identity: identity, challenge: challenge, simulated: simulatedFlag)
+        func deny(_ code: String, _ reason: String) -> Decision {
+            make(.deny, 403, code, .text(reason), match, identity: identity, simulated: simulatedFlag)
         }
         guard match.schemes.allows(identity.scheme) else {
             return make(
-                .deny, 401, "scheme.disabled", "the `\(identity.scheme.rawValue)` scheme is not allowed here", match,
-                identity: identity, challenge: challenge(match), simulated: simulatedFlag)
+                .deny, 401, "scheme.disabled", .text("the `\(identity.scheme.rawValue)` scheme is not allowed here"),
+                match, identity: identity, challenge: challenge(match), simulated: simulatedFlag)
         }
         if !requirement.providers.isEmpty {
             guard let provider = identity.provider, requirement.providers.contains(provider) else {
@@ -19,10 +19,10 @@ extension Evaluator {
         }
         let missingScopes = requirement.scopes.filter { !identity.scopes.contains($0) }
         if !missingScopes.isEmpty {
-            return deny(
-                "require.scope", "the caller lacks scope \(Self.list(missingScopes))",
-                challenge: bearerChallenge(
-                    error: "insufficient_scope", scope: requirement.scopes.joined(separator: " ")))
+            return make(
+                .deny, 403, "require.scope", .lacksScopes(missingScopes), match, identity: identity,
+                challenge: .insufficientScope(realm: policy.realm, scopes: requirement.scopes), simulated: simulatedFlag
+            )
         }
         if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
             return deny("require.group", "the caller is in none of the groups \(Self.list(requirement.groups))")
@@ -40,9 +40,9 @@ extension Evaluator {
                 return deny("require.username", "this path belongs to user `\(expected)`, not the caller")
             }
         }
-        let reason =
-            match.rule.map { "rule `\(policy.rules[$0].rule.id)` allows `\(identity.username)`" }
-            ?? "no rule matches and the default allows any verified caller"
+        let reason: Explanation =
+            match.rule.map { .ruleAllows(rule: policy.rules[$0].rule.id, username: identity.username) }
+            ?? .text("no rule matches and the default allows any verified caller")
         return make(
             .allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
             identity: identity, simulated: simulatedFlag)
@@ -57,7 +57,7 @@ extension Evaluator {
 
     func missingCredentials(_ match: Match) -> Decision {
         make(
-            .deny, 401, "credentials.missing", "this request needs credentials and none were sent", match,
+            .deny, 401, "credentials.missing", .text("this request needs credentials and none were sent"), match,
             challenge: challenge(match))
     }
 
@@ -65,30 +65,19 @@ extension Evaluator {
     func refuse(_ match: Match, _ rejection: Rejection) -> Decision {
         let challenge =
             rejection.code.hasPrefix("token.")
-            ? bearerChallenge(error: "invalid_token", description: rejection.reason)
+            ? .invalidToken(realm: policy.realm, description: rejection.reason)
             : challenge(match)
-        return make(.deny, 401, rejection.code, rejection.reason, match, challenge: challenge)
+        return make(.deny, 401, rejection.code, .text(rejection.reason), match, challenge: challenge)
     }
 
     /// The challenges for the schemes the matched rule accepts.
-    func challenge(_ match: Match) -> String {
-        var challenges: [String] = []
-        if match.schemes.allows(.bearer) || match.schemes.allows(.apiToken) { challenges.append(bearerChallenge()) }
-        if match.schemes.allows(.basic) { challenges.append("Basic " + policy.realm) }
-        return challenges.isEmpty ? bearerChallenge() : challenges.joined(separator: ", ")
-    }
-
-    func bearerChallenge(error: String? = nil, description: String? = nil, scope: String? = nil) -> String {
-        var challenge = "Bearer " + policy.realm
-        if let error { challenge += ", error=\"\(error)\"" }
-        if let description { challenge += ", error_description=\"\(CompiledPolicy.quoted(description))\"" }
-        if let scope { challenge += ", scope=\"\(CompiledPolicy.quoted(scope))\"" }
-        return challenge
+    func challenge(_ match: Match) -> Challenge {
+        .schemes(match.schemes, realm: policy.realm)
     }
 
     func make(
-        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, _ match: Match,
-        identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
+        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: Explanation, _ match: Match,
+        identity: Identity? = nil, challenge: Challenge? = nil, simulated: Bool? = nil
     ) -> Decision {
         make(
             outcome, status, code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
@@ -96,32 +85,15 @@ extension Evaluator {
     }
 
     func make(
-        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: String, rule: Int?, path: String?,
-        identity: Identity? = nil, challenge: String? = nil, simulated: Bool? = nil
+        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: Explanation, rule: Int?, path: String?,
+        identity: Identity? = nil, challenge: Challenge? = nil, simulated: Bool? = nil
     ) -> Decision {
         let compiled = rule.map { policy.rules[$0] }
-        var headers: [String: String] = [:]
-        if outcome == .allow {
-            for header in policy.policy.upstreamHeaders {
-                headers[header.name] = Self.value(of: header.field, identity, rule: compiled?.rule.id)
-            }
-        }
         return Decision(
-            decision: outcome, status: status, code: code, reason: reason, rule: compiled?.rule.id,
+            decision: outcome, status: status, code: code, rule: compiled?.rule.id,
             location: compiled?.locationText, path: path, identity: identity.map(DecisionIdentity.init),
-            headers: headers, challenge: challenge, trace: nil, simulated: simulated)
-    }
-
-    private static func value(of field: IdentityField, _ identity: Identity?, rule: String?) -> String {
-        switch field {
-        case .username: return identity?.username ?? ""
-        case .subject: return identity?.subject ?? ""
-        case .provider: return identity?.provider ?? ""
-        case .scheme: return identity?.scheme.rawValue ?? ""
-        case .groups: return identity?.groups.joined(separator: ",") ?? ""
-        case .scopes: return identity?.scopes.joined(separator: " ") ?? ""
-        case .rule: return rule ?? ""
-        }
+            trace: nil, simulated: simulated, explanation: reason,
+            upstream: outcome == .allow ? policy.policy.upstreamHeaders : [], challengeSpec: challenge)
     }
 
     private static func claim(_ value: JSONValue?, has expected: String) -> Bool {

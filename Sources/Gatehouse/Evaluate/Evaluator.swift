@@ -48,14 +48,15 @@ public struct Evaluator: Sendable {
         let authorizations = request.values(of: "Authorization")
         guard authorizations.count <= 1 else {
             return make(
-                .deny, 400, "credentials.ambiguous", "the request carries more than one Authorization header", match)
+                .deny, 400, "credentials.ambiguous", .text("the request carries more than one Authorization header"),
+                match)
         }
         guard let header = authorizations.first else { return missingCredentials(match) }
         let credential: Credential
         switch Credential.parse(header) {
         case .unsupported(let scheme):
             return make(
-                .deny, 401, "scheme.disabled", "the `\(scheme)` authentication scheme is not supported", match,
+                .deny, 401, "scheme.disabled", .text("the `\(scheme)` authentication scheme is not supported"), match,
                 challenge: challenge(match))
         case .malformed(let rejection): return refuse(match, rejection)
         case .credential(let parsed): credential = parsed
@@ -66,7 +67,8 @@ public struct Evaluator: Sendable {
         case .rejected(let rejection): return refuse(match, rejection)
         case .unavailable(let provider, let reason):
             return make(
-                .deny, 503, "provider.unavailable", "identity provider `\(provider)` is unavailable: \(reason)", match)
+                .deny, 503, "provider.unavailable", .text("identity provider `\(provider)` is unavailable: \(reason)"),
+                match)
         }
     }
 
@@ -75,11 +77,11 @@ public struct Evaluator: Sendable {
         switch credential {
         case .basic where !match.schemes.allows(.basic):
             return make(
-                .deny, 401, "scheme.disabled", "Basic authentication is not allowed here", match,
+                .deny, 401, "scheme.disabled", .text("Basic authentication is not allowed here"), match,
                 challenge: challenge(match))
         case .bearer where !match.schemes.allows(.bearer) && !match.schemes.allows(.apiToken):
             return make(
-                .deny, 401, "scheme.disabled", "bearer tokens are not allowed here", match,
+                .deny, 401, "scheme.disabled", .text("bearer tokens are not allowed here"), match,
                 challenge: challenge(match))
         default:
             return nil
@@ -107,14 +109,14 @@ extension Evaluator {
         guard request.hasValidMethod else {
             return .decided(
                 make(
-                    .deny, 400, "request.invalid-method", "the request method is not a valid HTTP method",
+                    .deny, 400, "request.invalid-method", .text("the request method is not a valid HTTP method"),
                     rule: nil, path: nil))
         }
         let target: RequestTarget
         switch RequestTarget.parse(request.target) {
         case .success(let parsed): target = parsed
         case .failure(let error):
-            return .decided(make(.deny, 400, "request.invalid-target", error.reason, rule: nil, path: nil))
+            return .decided(make(.deny, 400, "request.invalid-target", .text(error.reason), rule: nil, path: nil))
         }
         let path = target.path
         guard
@@ -124,12 +126,14 @@ extension Evaluator {
             switch policy.policy.defaultAction {
             case .deny:
                 return .decided(
-                    make(.deny, 403, "default.deny", "no rule matches and the default is `deny`", rule: nil, path: path)
+                    make(
+                        .deny, 403, "default.deny", .text("no rule matches and the default is `deny`"), rule: nil,
+                        path: path)
                 )
             case .anyone:
                 return .decided(
                     make(
-                        .allow, 200, "default.allow", "no rule matches and the default is `anyone`", rule: nil,
+                        .allow, 200, "default.allow", .text("no rule matches and the default is `anyone`"), rule: nil,
                         path: path))
             case .authenticated:
                 return .needsCaller(
@@ -142,9 +146,9 @@ extension Evaluator {
         switch compiled.rule.action {
         case .allowAnyone:
             return .decided(
-                make(.allow, 200, "rule.allow", "rule `\(compiled.rule.id)` allows anyone", rule: index, path: path))
+                make(.allow, 200, "rule.allow", .ruleAllowsAnyone(rule: compiled.rule.id), rule: index, path: path))
         case .deny(let reason):
-            return .decided(make(.deny, 403, "rule.deny", reason, rule: index, path: path))
+            return .decided(make(.deny, 403, "rule.deny", .text(reason), rule: index, path: path))
         case .require(let requirement):
             return .needsCaller(
                 Match(
