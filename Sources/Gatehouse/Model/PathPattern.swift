@@ -59,7 +59,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
                 switch PathSegment.decode(raw) {
                 case .success(let literal): segment = .literal(literal)
                 case .failure(let error):
-                    return .failure(PatternError("segment `\(raw)` would never match: \(error.patternReason)"))
+                    return .failure(PatternError("segment `\(raw)` would never match: \("it \(error.segmentProblem)")"))
                 }
             }
             segments.append(segment)
@@ -79,12 +79,4 @@ public struct PatternError: Error, Sendable {
     /// One-line reason.
     public let reason: String
     init(_ reason: String) { self.reason = reason }
-}
-
-extension TargetError {
-    /// The reason phrased for a pattern's segment.
-    var patternReason: String {
-        reason.replacingOccurrences(of: "the request target has ", with: "it has ")
-            .replacingOccurrences(of: "the request target's path is", with: "it is")
-    }
 }

@@ -14,16 +14,25 @@ public enum TargetError: Error, Sendable, Hashable, CaseIterable {
         case .absoluteForm: return "absolute-form request targets (`scheme://host/path`) are refused"
         case .asteriskForm: return "the asterisk-form request target (`*`) is refused"
         case .fragment: return "the request target has a fragment (`#`)"
-        case .controlCharacter: return "the request target has a space, NUL or control character"
-        case .backslash: return "the request target has a backslash"
-        case .semicolon: return "the request target has a `;` path parameter"
-        case .encodedSlash: return "the request target has an encoded slash (`%2F`) in its path"
-        case .encodedBackslash: return "the request target has an encoded backslash (`%5C`)"
-        case .doubleEncoding: return "the request target has an encoded percent sign (`%25`): double encoding"
-        case .badEscape: return "the request target has a malformed percent-escape"
-        case .invalidUTF8: return "the request target's path is not valid UTF-8 once decoded"
-        case .dotSegment: return "the request target has a dot segment (`.` or `..`)"
-        case .emptySegment: return "the request target has an empty path segment (`//`)"
+        default: return "the request target \(segmentProblem)"
+        }
+    }
+
+    /// What is wrong with a path segment, as a predicate: "has a backslash". Shared by request
+    /// targets and the literal segments of path patterns.
+    var segmentProblem: String {
+        switch self {
+        case .controlCharacter: return "has a space, NUL or control character"
+        case .backslash: return "has a backslash"
+        case .semicolon: return "has a `;` path parameter"
+        case .encodedSlash: return "has an encoded slash (`%2F`) in its path"
+        case .encodedBackslash: return "has an encoded backslash (`%5C`)"
+        case .doubleEncoding: return "has an encoded percent sign (`%25`): double encoding"
+        case .badEscape: return "has a malformed percent-escape"
+        case .invalidUTF8: return "is not valid UTF-8 once decoded"
+        case .dotSegment: return "has a dot segment (`.` or `..`)"
+        case .emptySegment: return "has an empty path segment (`//`)"
+        default: return "is malformed"
         }
     }
 }
