@@ -15,11 +15,24 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         .target(
             name: "Gatehouse",
             dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "GatehouseIdentity",
+            dependencies: [
+                "Gatehouse",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -32,6 +45,7 @@ let package = Package(
             dependencies: [
                 "Gatehouse",
                 "GatehouseTesting",
+                "GatehouseIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -46,6 +60,11 @@ let package = Package(
             name: "GatehouseTests",
             dependencies: ["Gatehouse", "GatehouseTesting"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseIdentityTests",
+            dependencies: ["GatehouseIdentity", "Gatehouse"],
             swiftSettings: strict
         ),
         .testTarget(

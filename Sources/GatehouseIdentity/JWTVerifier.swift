@@ -1,0 +1,121 @@
+import Foundation
+import Gatehouse
+
+/// Verifies a provider's JWTs against its signing keys: the algorithm is the policy's and the
+/// key's, never the token's choice; keys come only from the provider's key set; `iss`, `aud`,
+/// `exp`, `nbf` and `iat` are checked here with the provider's leeway.
+struct JWTVerifier: Sendable {
+    let provider: Provider
+    let keys: SigningKeySet
+
+    /// `typ` values accepted when present (RFC 7519 §5.1, RFC 9068 §2.1), compared case-insensitively.
+    static let acceptedTypes: Set<String> = ["jwt", "at+jwt", "application/jwt", "application/at+jwt"]
+
+    /// The verified claims of `token` at `now`, or the first reason to refuse it.
+    func verify(_ token: CompactJWS, now: Date) -> Result<[String: JSONValue], Rejection> {
+        verifySignature(token).flatMap { token.payload() }.flatMap { claims in
+            checkClaims(claims, now: now).map { claims }
+        }
+    }
+
+    /// Checks the header and the signature only: the algorithm, the key and the bytes.
+    func verifySignature(_ token: CompactJWS) -> Result<Void, Rejection> {
+        let algorithm: SignatureAlgorithm
+        switch checkHeader(token.header) {
+        case .success(let chosen): algorithm = chosen
+        case .failure(let rejection): return .failure(rejection)
+        }
+        let kid = token.header["kid"]?.stringValue
+        let candidates = keys.candidates(kid: kid, algorithm: algorithm)
+        guard candidates.count == 1, let key = candidates.first else {
+            let reason =
+                kid == nil
+                ? "the token has no `kid` and `\(provider.id)` has \(candidates.count) keys for \(algorithm.rawValue)"
+                : "no key of `\(provider.id)` has the token's `kid`"
+            return .failure(Rejection(code: "token.unknown-key", reason: reason))
+        }
+        guard let verifier = key.verifiers[algorithm] else {
+            return .failure(
+                Rejection(
+                    code: "token.key-mismatch",
+                    reason: "the token's key does not verify \(algorithm.rawValue) (its type or `alg` differs)"))
+        }
+        let valid = (try? verifier.verify(token.signature, signs: Array(token.signingInput.utf8))) ?? false
+        guard valid else {
+            return .failure(Rejection(code: "token.signature", reason: "the token's signature does not verify"))
+        }
+        return .success(())
+    }
+
+    private func checkHeader(_ header: [String: JSONValue]) -> Result<SignatureAlgorithm, Rejection> {
+        guard let name = header["alg"]?.stringValue, let algorithm = SignatureAlgorithm(rawValue: name),
+            provider.algorithms.contains(algorithm)
+        else {
+            let allowed = provider.algorithms.map(\.rawValue).joined(separator: ", ")
+            return .failure(
+                Rejection(
+                    code: "token.algorithm",
+                    reason: "the token's `alg` is not one `\(provider.id)` accepts (\(allowed))"))
+        }
+        if header["crit"] != nil {
+            return .failure(
+                Rejection(code: "token.critical", reason: "the token has a `crit` header; no extension is supported"))
+        }
+        if let type = header["typ"], !(type.stringValue.map { Self.acceptedTypes.contains($0.lowercased()) } ?? false) {
+            return .failure(Rejection(code: "token.type", reason: "the token's `typ` is not a JWT type"))
+        }
+        if let kid = header["kid"], kid.stringValue == nil {
+            return .failure(Rejection(code: "token.malformed", reason: "the token's `kid` is not a string"))
+        }
+        return .success(algorithm)
+    }
+
+    func checkClaims(_ claims: [String: JSONValue], now: Date) -> Result<Void, Rejection> {
+        let leeway = Double(provider.leeway.components.seconds)
+        let time = now.timeIntervalSince1970
+        guard claims["iss"]?.stringValue == provider.issuer else {
+            return .failure(Rejection(code: "token.issuer", reason: "the token's `iss` is not `\(provider.issuer)`"))
+        }
+        if !provider.audiences.isEmpty {
+            let audiences: [String]
+            switch claims["aud"] {
+            case .string(let audience)?: audiences = [audience]
+            case .array(let items)?: audiences = items.compactMap(\.stringValue)
+            default: audiences = []
+            }
+            guard audiences.contains(where: provider.audiences.contains) else {
+                return .failure(
+                    Rejection(
+                        code: "token.audience",
+                        reason:
+                            "the token's `aud` is none of \(provider.audiences.map { "`\($0)`" }.joined(separator: ", "))"
+                    ))
+            }
+        }
+        guard let exp = claims["exp"] else {
+            return .failure(Rejection(code: "token.no-expiry", reason: "the token has no `exp`"))
+        }
+        for (name, value) in [("exp", exp), ("nbf", claims["nbf"]), ("iat", claims["iat"])] {
+            if let value, case .number = value {
+            } else if value != nil {
+                return .failure(Rejection(code: "token.malformed", reason: "the token's `\(name)` is not a number"))
+            }
+        }
+        if case .number(let expiry) = exp, time >= expiry + leeway {
+            return .failure(Rejection(code: "token.expired", reason: "the token expired at \(Self.instant(expiry))"))
+        }
+        if case .number(let notBefore)? = claims["nbf"], time + leeway < notBefore {
+            return .failure(
+                Rejection(
+                    code: "token.not-yet-valid", reason: "the token is not valid before \(Self.instant(notBefore))"))
+        }
+        if case .number(let issued)? = claims["iat"], time + leeway < issued {
+            return .failure(Rejection(code: "token.issued-in-future", reason: "the token's `iat` is in the future"))
+        }
+        return .success(())
+    }
+
+    private static func instant(_ seconds: Double) -> String {
+        RFC3339.format(Date(timeIntervalSince1970: seconds.rounded(.down)))
+    }
+}

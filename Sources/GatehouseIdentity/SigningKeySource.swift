@@ -1,0 +1,43 @@
+import Foundation
+import Gatehouse
+
+/// Where a provider's signing keys come from: a saved file, or the provider's JWKS endpoint.
+public protocol SigningKeySource: Sendable {
+    /// The provider's keys. With `refresh`, the source may fetch them again (a token named an
+    /// unknown `kid`); it decides how often that really happens.
+    func keys(for provider: Provider, refresh: Bool) async -> Result<SigningKeySet, ProviderUnavailable>
+}
+
+/// Why a provider could not be asked.
+public struct ProviderUnavailable: Error, Sendable {
+    /// One line, naming no secret.
+    public let reason: String
+
+    /// Creates the failure.
+    public init(reason: String) { self.reason = reason }
+}
+
+/// Keys read once from a saved JWKS file and used for every provider: for `gatehouse evaluate
+/// --jwks`, offline verification against a key set saved from the provider.
+public struct SavedKeySet: SigningKeySource {
+    private let bytes: [UInt8]
+
+    /// Reads the key set at `path`; it is parsed for each provider with that provider's algorithms.
+    public init(path: String) throws(ProviderUnavailable) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProviderUnavailable(reason: "\(path): cannot be read")
+        }
+        bytes = Array(data)
+    }
+
+    /// Uses `json` as the key set.
+    public init(json: String) { bytes = Array(json.utf8) }
+
+    public func keys(for provider: Provider, refresh: Bool) async -> Result<SigningKeySet, ProviderUnavailable> {
+        do {
+            return .success(try await SigningKeySet.load(jwks: bytes, allowed: provider.algorithms))
+        } catch {
+            return .failure(ProviderUnavailable(reason: error.reason))
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Gatehouse
+
+/// A JSON reader for untrusted token parts and provider answers: RFC 8259 only, UTF-8 only,
+/// duplicate object keys refused (a token whose `alg` or `sub` appears twice means different
+/// things to different readers), nesting bounded.
+struct StrictJSON {
+    /// Why a document was refused.
+    struct Failure: Error, Equatable {
+        let reason: String
+    }
+
+    static let maxDepth = 32
+
+    private let bytes: [UInt8]
+    private var index = 0
+
+    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Parses one JSON value that must be an object.
+    static func object(_ bytes: [UInt8]) throws(Failure) -> [String: JSONValue] {
+        var reader = StrictJSON(bytes)
+        reader.skipSpace()
+        guard case .object(let object) = try reader.value(depth: 0) else {
+            throw Failure(reason: "not a JSON object")
+        }
+        reader.skipSpace()
+        guard reader.index == bytes.count else { throw Failure(reason: "text after the JSON value") }
+        return object
+    }
+
+    private mutating func value(depth: Int) throws(Failure) -> JSONValue {
+        guard depth < Self.maxDepth else { throw Failure(reason: "nested deeper than \(Self.maxDepth) levels") }
+        guard index < bytes.count else { throw Failure(reason: "unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return .number(try number())
+        }
+    }
+
+    private mutating func object(depth: Int) throws(Failure) -> JSONValue {
+        index += 1
+        var object: [String: JSONValue] = [:]
+        skipSpace()
+        if peek(UInt8(ascii: "}")) { index += 1; return .object(object) }
+        while true {
+            skipSpace()
+            guard peek(UInt8(ascii: "\"")) else { throw Failure(reason: "an object key must be a string") }
+            let key = try string()
+            skipSpace()
+            try expect(UInt8(ascii: ":"))
+            skipSpace()
+            let value = try value(depth: depth + 1)
+            guard object.updateValue(value, forKey: key) == nil else {
+                throw Failure(reason: "duplicate key `\(Self.printable(key))`")
+            }
+            skipSpace()
+            if peek(UInt8(ascii: "}")) { index += 1; return .object(object) }
+            try expect(UInt8(ascii: ","))
+        }
+    }
+
+    private mutating func array(depth: Int) throws(Failure) -> JSONValue {
+        index += 1
+        var items: [JSONValue] = []
+        skipSpace()
+        if peek(UInt8(ascii: "]")) { index += 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try value(depth: depth + 1))
+            skipSpace()
+            if peek(UInt8(ascii: "]")) { index += 1; return .array(items) }
+            try expect(UInt8(ascii: ","))
+        }
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        index += 1
+        var out: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: out, as: UTF8.self) else { throw Failure(reason: "invalid UTF-8") }
+                return text
+            case UInt8(ascii: "\\"):
+                try escape(into: &out)
+            case 0..<0x20:
+                throw Failure(reason: "a control character in a string")
+            default:
+                out.append(byte)
+            }
+        }
+        throw Failure(reason: "unterminated string")
+    }
+
+    private mutating func escape(into out: inout [UInt8]) throws(Failure) {
+        guard index < bytes.count else { throw Failure(reason: "unterminated escape") }
+        let byte = bytes[index]
+        index += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(byte)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800..<0xDC00).contains(scalar) {
+                guard peek(UInt8(ascii: "\\")), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw Failure(reason: "a lone surrogate escape")
+                }
+                index += 2
+                let low = try hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw Failure(reason: "a lone surrogate escape") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00..<0xE000).contains(scalar) {
+                throw Failure(reason: "a lone surrogate escape")
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw Failure(reason: "an invalid escape") }
+            out += Array(String(Character(unicode)).utf8)
+        default:
+            throw Failure(reason: "an invalid escape")
+        }
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw Failure(reason: "a short \\u escape") }
+        var value: UInt32 = 0
+        for byte in bytes[index..<index + 4] {
+            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else {
+                throw Failure(reason: "an invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        index += 4
+        return value
+    }
+
+    private mutating func number() throws(Failure) -> Double {
+        let start = index
+        if peek(UInt8(ascii: "-")) { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(reason: "an invalid value") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if peek(UInt8(ascii: ".")) {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(reason: "an invalid number") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
+            index += 1
+            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(reason: "an invalid number") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else {
+            throw Failure(reason: "a number out of range")
+        }
+        return value
+    }
+
+    private mutating func literal(_ word: String) throws(Failure) {
+        let count = word.utf8.count
+        guard index + count <= bytes.count, bytes[index..<index + count].elementsEqual(word.utf8) else {
+            throw Failure(reason: "an invalid value")
+        }
+        index += count
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Failure) {
+        guard peek(byte) else { throw Failure(reason: "expected `\(Character(Unicode.Scalar(byte)))`") }
+        index += 1
+    }
+
+    private func peek(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private mutating func skipSpace() {
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
+    /// A key as it may appear in a message: at most 40 printable ASCII characters.
+    static func printable(_ text: String) -> String {
+        String(
+            text.unicodeScalars.prefix(40).map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+            })
+    }
+}
