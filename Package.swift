@@ -64,7 +64,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseIdentityTests",
-            dependencies: ["GatehouseIdentity", "Gatehouse"],
+            dependencies: [
+                "GatehouseIdentity", "Gatehouse",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

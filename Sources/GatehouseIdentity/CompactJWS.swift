@@ -49,10 +49,4 @@ struct CompactJWS: Sendable {
                 Rejection(code: "token.malformed", reason: "the token payload is not valid: \(error.reason)"))
         }
     }
-
-    /// The unverified `iss`, only for choosing which provider verifies the token.
-    func unverifiedIssuer() -> String? {
-        guard case .success(let claims) = payload() else { return nil }
-        return claims["iss"]?.stringValue
-    }
 }

@@ -76,13 +76,17 @@ struct JWTVerifier: Sendable {
         guard claims["iss"]?.stringValue == provider.issuer else {
             return .failure(Rejection(code: "token.issuer", reason: "the token's `iss` is not `\(provider.issuer)`"))
         }
+        let audiences: [String]
+        switch claims["aud"] {
+        case .string(let audience)?: audiences = [audience]
+        case .array(let items)? where items.allSatisfy({ $0.stringValue != nil }):
+            audiences = items.compactMap(\.stringValue)
+        case nil: audiences = []
+        default:
+            return .failure(
+                Rejection(code: "token.malformed", reason: "the token's `aud` is not a string or a list of strings"))
+        }
         if !provider.audiences.isEmpty {
-            let audiences: [String]
-            switch claims["aud"] {
-            case .string(let audience)?: audiences = [audience]
-            case .array(let items)?: audiences = items.compactMap(\.stringValue)
-            default: audiences = []
-            }
             guard audiences.contains(where: provider.audiences.contains) else {
                 return .failure(
                     Rejection(
@@ -96,10 +100,15 @@ struct JWTVerifier: Sendable {
             return .failure(Rejection(code: "token.no-expiry", reason: "the token has no `exp`"))
         }
         for (name, value) in [("exp", exp), ("nbf", claims["nbf"]), ("iat", claims["iat"])] {
-            if let value, case .number = value {
-            } else if value != nil {
-                return .failure(Rejection(code: "token.malformed", reason: "the token's `\(name)` is not a number"))
+            guard let value else { continue }
+            // A NumericDate is a JSON number; one past the year 9999 is no date anyone issues.
+            guard case .number(let seconds) = value, abs(seconds) <= Self.latestDate else {
+                return .failure(
+                    Rejection(code: "token.malformed", reason: "the token's `\(name)` is not a valid NumericDate"))
             }
+        }
+        if case .number(let notBefore)? = claims["nbf"], case .number(let expiry) = exp, notBefore > expiry {
+            return .failure(Rejection(code: "token.malformed", reason: "the token's `nbf` is after its `exp`"))
         }
         if case .number(let expiry) = exp, time >= expiry + leeway {
             return .failure(Rejection(code: "token.expired", reason: "the token expired at \(Self.instant(expiry))"))
@@ -114,6 +123,9 @@ struct JWTVerifier: Sendable {
         }
         return .success(())
     }
+
+    /// 9999-12-31T23:59:59Z.
+    static let latestDate = 253_402_300_799.0
 
     private static func instant(_ seconds: Double) -> String {
         RFC3339.format(Date(timeIntervalSince1970: seconds.rounded(.down)))

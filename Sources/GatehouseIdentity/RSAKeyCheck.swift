@@ -1,5 +1,23 @@
-/// Checks on RSA public keys beyond what the signature primitive does.
+import Gatehouse
+
+/// Checks on RSA public keys beyond what the signature primitive does: size 2048 to 8192 bits,
+/// public exponent 65537 only (RFC 7518 §3.3; small exponents invite forgery bugs, huge moduli
+/// cost time), and no ROCA fingerprint.
 enum RSAKeyCheck {
+    /// Why the RSA JWK must not be used, or nil.
+    static func problem(_ jwk: [String: JSONValue]) -> String? {
+        guard let modulus = jwk["n"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }),
+            let exponent = jwk["e"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) })
+        else { return "its `n` or `e` is missing or not base64url" }
+        let significant = modulus.drop { $0 == 0 }
+        let bits = significant.count * 8 - (significant.first.map { $0.leadingZeroBitCount } ?? 0)
+        guard (2048...8192).contains(bits) else { return "its RSA modulus has \(bits) bits (2048 to 8192 accepted)" }
+        guard Array(exponent.drop { $0 == 0 }) == [0x01, 0x00, 0x01] else {
+            return "its RSA public exponent is not 65537"
+        }
+        return hasROCAFingerprint(modulus) ? "its RSA modulus has the ROCA fingerprint (CVE-2017-15361)" : nil
+    }
+
     /// The primes of the ROCA fingerprint test (Nemec et al., CCS 2017, the `roca-detect` tool).
     private static let primes: [UInt32] = [
         3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107,

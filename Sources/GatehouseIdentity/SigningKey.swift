@@ -83,11 +83,7 @@ public struct SigningKeySet: Sendable {
         guard !algorithms.isEmpty else {
             return .failure(JWKSError(reason: "no algorithm the policy allows fits a `\(keyType)` key"))
         }
-        if keyType == "RSA", let modulus = jwk["n"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }),
-            RSAKeyCheck.hasROCAFingerprint(modulus)
-        {
-            return .failure(JWKSError(reason: "its RSA modulus has the ROCA fingerprint (CVE-2017-15361)"))
-        }
+        if keyType == "RSA", let problem = RSAKeyCheck.problem(jwk) { return .failure(JWKSError(reason: problem)) }
         var verifiers: [SignatureAlgorithm: any JWTAlgorithm] = [:]
         for algorithm in algorithms {
             do {

@@ -39,7 +39,13 @@ public struct TokenVerifier: CredentialVerifier {
     }
 
     private func verifyJWT(_ jws: CompactJWS, policy: CompiledPolicy, now: Date) async -> Verification {
-        let issuer = jws.unverifiedIssuer()
+        // The payload is read before the signature only to choose the provider; a payload that is
+        // not JSON is refused as such rather than as "no provider has this issuer".
+        let issuer: String?
+        switch jws.payload() {
+        case .success(let claims): issuer = claims["iss"]?.stringValue
+        case .failure(let rejection): return .rejected(rejection)
+        }
         guard let provider = policy.policy.providers.first(where: { $0.issuer == issuer && $0.verify == .jwt }) else {
             return .rejected(
                 Rejection(code: "token.issuer", reason: "no provider of this policy verifies tokens from this issuer"))

@@ -76,6 +76,7 @@ import Testing
         "realm_access": .object(["roles": .array([.string("admin"), .string("dev")])]),
         "https://example.com/groups": .array([.string("ns-group")]),
         "employee_id": .number(1234),
+        "email": .string("alice@example.com"),
     ]
 
     static let mappings: [(String, String, [String], [String])] = [
@@ -85,7 +86,8 @@ import Testing
             ["read", "write"]
         ),
         (
-            "{ username: employee_id, groups: \"https://example.com/groups\", scopes: scp }", "1234", ["ns-group"],
+            "{ username: email, groups: \"https://example.com/groups\", scopes: scp }", "alice@example.com",
+            ["ns-group"],
             ["other"]
         ),
     ]
@@ -118,5 +120,34 @@ import Testing
         #expect(Set(object.keys) == ["decision", "status", "code", "reason", "rule", "identity", "headers", "path"])
         #expect(object["rule"] is NSNull)
         #expect(object["identity"] is NSNull)
+    }
+}
+
+extension ModelTests {
+    /// The username claim must be a non-empty string without control characters (J25).
+    @Test(arguments: [
+        ("employee_id", "token.no-username"), ("missing", "token.no-username"), ("realm_access", "token.no-username"),
+        ("empty", "token.no-username"), ("crlf", "token.bad-username"),
+    ])
+    func usernameClaimMustBeAPlainString(_ claim: String, _ code: String) throws {
+        let policy = try Fixtures.compile(
+            """
+            version: 1
+            providers:
+              p:
+                kind: oidc
+                issuer: https://idp.example.com
+                audiences: [api]
+                claims: { username: \(claim) }
+            rules: []
+            """)
+        var claims = Self.claims
+        claims["empty"] = .string("")
+        claims["crlf"] = .string("alice\r\nX-Auth-User: admin")
+        #expect(throws: Rejection(code: code, reason: "")) {
+            _ = try policy.identity(for: .provider("p", claims: claims), now: .now).mapError {
+                Rejection(code: $0.code, reason: "")
+            }.get()
+        }
     }
 }

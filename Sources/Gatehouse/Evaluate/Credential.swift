@@ -17,12 +17,17 @@ public enum Credential: Sendable, CustomStringConvertible {
     /// The credential in an `Authorization` value, or the rejection for a malformed one.
     /// Returns nil for a scheme Gatehouse does not know, with its name.
     static func parse(_ header: String) -> ParsedAuthorization {
+        // Refuse oversized values before looking inside them (a 1 MB header costs nothing more).
+        guard header.utf8.count <= maxLength else {
+            return .malformed(
+                Rejection(code: "token.too-large", reason: "the Authorization header is larger than 16 KiB"))
+        }
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         let scheme = trimmed.prefix { $0 != " " }
         let rest = trimmed.dropFirst(scheme.count).drop { $0 == " " }
         switch scheme.lowercased() {
         case "bearer":
-            guard !rest.isEmpty, rest.utf8.count <= 16 * 1024, isToken68(rest) else {
+            guard !rest.isEmpty, isToken68(rest) else {
                 return .malformed(
                     Rejection(code: "token.malformed", reason: "the bearer token is missing or malformed"))
             }
@@ -42,6 +47,9 @@ public enum Credential: Sendable, CustomStringConvertible {
             return .unsupported(String(scheme))
         }
     }
+
+    /// The longest `Authorization` value read: a 16 KiB token and its scheme.
+    static let maxLength = 16 * 1024 + 16
 
     /// RFC 7235 token68: `[A-Za-z0-9-._~+/]+=*`.
     private static func isToken68(_ text: Substring) -> Bool {

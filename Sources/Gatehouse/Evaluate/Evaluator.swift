@@ -46,6 +46,12 @@ public struct Evaluator: Sendable {
             }
         }
         let authorizations = request.values(of: "Authorization")
+        if match.hasQueryToken {
+            return make(
+                .deny, 400, "credentials.ambiguous",
+                .text("tokens in the query string (`access_token`) are not accepted; send `Authorization: Bearer`"),
+                match)
+        }
         guard authorizations.count <= 1 else {
             return make(
                 .deny, 400, "credentials.ambiguous", .text("the request carries more than one Authorization header"),
@@ -97,6 +103,8 @@ extension Evaluator {
         let schemes: SchemeSet
         let segments: [String]
         let path: String
+        /// Whether the query carries `access_token` (RFC 6750 §2.3), which is never accepted.
+        var hasQueryToken = false
     }
 
     enum Route {
@@ -139,7 +147,7 @@ extension Evaluator {
                 return .needsCaller(
                     Match(
                         rule: nil, requirement: .authenticated, schemes: policy.policy.schemes,
-                        segments: target.segments, path: path))
+                        segments: target.segments, path: path, hasQueryToken: target.hasAccessToken))
             }
         }
         let compiled = policy.rules[index]
@@ -153,7 +161,7 @@ extension Evaluator {
             return .needsCaller(
                 Match(
                     rule: index, requirement: requirement, schemes: compiled.schemes,
-                    segments: target.segments, path: path))
+                    segments: target.segments, path: path, hasQueryToken: target.hasAccessToken))
         }
     }
 }

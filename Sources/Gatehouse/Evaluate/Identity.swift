@@ -38,11 +38,18 @@ public struct Identity: Sendable, Hashable {
 extension Provider {
     /// Maps verified claims to an identity through this provider's claim mapping.
     public func identity(from claims: [String: JSONValue]) -> Result<Identity, Rejection> {
-        guard let username = claims.lookup(self.claims.username)?.scalarText, !username.isEmpty else {
+        guard case .string(let username)? = claims.lookup(self.claims.username), !username.isEmpty else {
             return .failure(
                 Rejection(
                     code: "token.no-username",
-                    reason: "the token from `\(id)` has no `\(self.claims.username)` claim to use as the username"))
+                    reason:
+                        "the token from `\(id)` has no `\(self.claims.username)` string claim to use as the username"))
+        }
+        // A username goes into an upstream header: control characters (CR, LF, NUL…) never do.
+        guard !username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(
+                Rejection(
+                    code: "token.bad-username", reason: "the `\(self.claims.username)` claim has control characters"))
         }
         return .success(
             Identity(

@@ -10,6 +10,12 @@ public struct RequestTarget: Sendable, Hashable {
     /// The normalized path: `/` and the decoded segments joined by `/`.
     public let path: String
 
+    /// Whether the query has an `access_token` parameter (RFC 6750 §2.3).
+    public var hasAccessToken: Bool {
+        guard let query else { return false }
+        return query.split(separator: "&").contains { $0 == "access_token" || $0.hasPrefix("access_token=") }
+    }
+
     init(segments: [String], query: String?, path: String? = nil) {
         self.segments = segments
         self.query = query
