@@ -25,10 +25,12 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "GatehouseIdentity",
             dependencies: [
                 "Gatehouse",
+                "CCrypt",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

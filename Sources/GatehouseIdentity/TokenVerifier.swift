@@ -2,62 +2,113 @@ import Crypto
 import Foundation
 import Gatehouse
 
-/// Verifies what callers really send: JWTs against the issuing provider's keys, static API tokens
-/// by their SHA-256. The engine calls it through ``CredentialVerifier``.
+/// Verifies what callers really send: JWTs against the issuing provider's keys or by asking it
+/// (userinfo, introspection), static API tokens by their SHA-256, Basic credentials by bcrypt.
+/// The engine calls it through ``CredentialVerifier``.
 public struct TokenVerifier: CredentialVerifier {
     let keys: any SigningKeySource
+    /// Asks providers about tokens (userinfo, introspection); nil when offline.
+    public let remote: RemoteVerifier?
+    let basic = BasicVerifier()
 
-    /// Creates a verifier that takes providers' signing keys from `keys`.
-    public init(keys: any SigningKeySource) { self.keys = keys }
+    /// Creates a verifier that takes providers' signing keys from `keys` and asks providers about
+    /// tokens through `remote` (without one, userinfo and introspection providers cannot verify).
+    public init(keys: any SigningKeySource, remote: RemoteVerifier? = nil) {
+        self.keys = keys
+        self.remote = remote
+    }
+
+    /// The verifier a server or a real dry run uses: everything comes from the providers.
+    public static func online(for policy: Policy, fetcher: any HTTPFetching = NetworkFetcher()) -> TokenVerifier {
+        let directory = ProviderDirectory(providers: policy.providers, fetcher: fetcher)
+        return TokenVerifier(keys: directory, remote: RemoteVerifier(directory: directory))
+    }
 
     public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
         -> Verification
     {
         switch credential {
-        case .basic:
-            return .rejected(
-                Rejection(
-                    code: "credentials.unverified", reason: "Basic credentials are not verified by this build yet"))
+        case .basic(let username, let password):
+            return await basic.verify(username: username, password: password, users: policy.policy.basicUsers, now: now)
         case .bearer(let token):
-            if case .success(let jws) = CompactJWS.parse(token) {
-                return await verifyJWT(jws, policy: policy, now: now)
+            return await verifyBearer(token, policy: policy.policy, now: now)
+        }
+    }
+
+    /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
+    /// API token, then sent to the userinfo and introspection providers in policy order.
+    func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {
+        let parsed = CompactJWS.parse(token)
+        if case .success(let jws) = parsed {
+            // The payload is read before the signature only to choose the provider; a payload
+            // that is not JSON is refused as such.
+            let issuer: String?
+            switch jws.payload() {
+            case .success(let claims): issuer = claims["iss"]?.stringValue
+            case .failure(let rejection): return .rejected(rejection)
             }
-            if let apiToken = APITokenMatcher.match(token, in: policy.policy.apiTokens) {
-                switch apiToken.identity(at: now) {
-                case .success(let identity): return .verified(identity)
-                case .failure(let rejection): return .rejected(rejection)
-                }
+            guard let provider = policy.providers.first(where: { $0.issuer == issuer }) else {
+                return .rejected(
+                    Rejection(code: "token.issuer", reason: "no provider of this policy issues tokens with this `iss`"))
             }
-            if case .failure(let rejection) = CompactJWS.parse(token), token.contains(".") {
-                return .rejected(rejection)
+            return await verify(token, jws: jws, with: provider, now: now)
+        }
+        if let apiToken = APITokenMatcher.match(token, in: policy.apiTokens) {
+            switch apiToken.identity(at: now) {
+            case .success(let identity): return .verified(identity)
+            case .failure(let rejection): return .rejected(rejection)
             }
+        }
+        if case .failure(let rejection) = parsed, token.contains(".") { return .rejected(rejection) }
+        let opaqueProviders = policy.providers.filter { $0.verify != .jwt }
+        guard let remote, !opaqueProviders.isEmpty else {
             return .rejected(
                 Rejection(
                     code: "token.unknown",
                     reason: "the token is neither a JWT from a provider of this policy nor a known API token"))
         }
+        var outcome: Verification = .rejected(Rejection(code: "token.invalid", reason: "no provider accepts the token"))
+        for provider in opaqueProviders {
+            let answer = await remote.verify(token, with: provider)
+            switch answer {
+            case .verified: return answer
+            case .unavailable: outcome = answer
+            case .rejected: if case .rejected = outcome { outcome = answer }
+            }
+        }
+        return outcome
     }
 
-    private func verifyJWT(_ jws: CompactJWS, policy: CompiledPolicy, now: Date) async -> Verification {
-        // The payload is read before the signature only to choose the provider; a payload that is
-        // not JSON is refused as such rather than as "no provider has this issuer".
-        let issuer: String?
-        switch jws.payload() {
-        case .success(let claims): issuer = claims["iss"]?.stringValue
-        case .failure(let rejection): return .rejected(rejection)
+    /// Verifies a token with one provider, in that provider's mode.
+    public func verify(_ token: String, with provider: Provider, now: Date) async -> Verification {
+        switch CompactJWS.parse(token) {
+        case .success(let jws): return await verify(token, jws: jws, with: provider, now: now)
+        case .failure(let rejection):
+            guard provider.verify != .jwt, let remote else { return .rejected(rejection) }
+            return await remote.verify(token, with: provider)
         }
-        guard let provider = policy.policy.providers.first(where: { $0.issuer == issuer && $0.verify == .jwt }) else {
-            return .rejected(
-                Rejection(code: "token.issuer", reason: "no provider of this policy verifies tokens from this issuer"))
+    }
+
+    private func verify(_ token: String, jws: CompactJWS, with provider: Provider, now: Date) async -> Verification {
+        guard provider.verify == .jwt else {
+            guard let remote else {
+                return .rejected(
+                    Rejection(
+                        code: "credentials.unverified",
+                        reason: "`\(provider.id)` verifies by \(provider.verify.rawValue), which needs the network"))
+            }
+            return await remote.verify(token, with: provider)
         }
-        var result = await verify(jws, with: provider, refresh: false, now: now)
+        var result = await verifyLocally(jws, with: provider, refresh: false, now: now)
         if case .rejected(let rejection) = result, rejection.code == "token.unknown-key" {
-            result = await verify(jws, with: provider, refresh: true, now: now)
+            result = await verifyLocally(jws, with: provider, refresh: true, now: now)
         }
         return result
     }
 
-    private func verify(_ jws: CompactJWS, with provider: Provider, refresh: Bool, now: Date) async -> Verification {
+    private func verifyLocally(_ jws: CompactJWS, with provider: Provider, refresh: Bool, now: Date) async
+        -> Verification
+    {
         let keySet: SigningKeySet
         switch await keys.keys(for: provider, refresh: refresh) {
         case .success(let loaded): keySet = loaded
@@ -85,7 +136,7 @@ enum APITokenMatcher {
     }
 
     /// A short, non-reversible name for a token in logs: the first 12 hex digits of its SHA-256.
-    public static func fingerprint(_ token: String) -> String {
+    static func fingerprint(_ token: String) -> String {
         SHA256.hash(data: Array(token.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 

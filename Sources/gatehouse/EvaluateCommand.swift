@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gatehouse
+import GatehouseIdentity
 
 /// `gatehouse evaluate`: a dry run of one request against a policy, no server.
 struct EvaluateCommand: AsyncParsableCommand {
@@ -15,8 +16,10 @@ struct EvaluateCommand: AsyncParsableCommand {
               gatehouse evaluate policies/confluence-okta.yaml --request request.json --explain
 
             A request file (JSON or YAML) holds {method, path, host?, headers?, identity?}. \
-            Credentials in an Authorization header are not verified in a dry run: simulate the \
-            caller with --provider and --claims, or --api-token. Exits 0 on allow, 1 on deny.
+            Credentials in an Authorization header are verified as the server would: JWTs \
+            against the provider's keys (or --jwks FILE, offline), other tokens as API tokens or \
+            by the provider's userinfo or introspection endpoint, Basic by bcrypt. Or simulate \
+            the caller with --provider and --claims, or --api-token. Exits 0 on allow, 1 on deny.
             """
     )
 
@@ -46,6 +49,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(help: "Simulate a caller presenting this API token (by id).")
     var apiToken: String?
+
+    @Option(help: "Verify JWTs offline against this saved key set (JWKS) instead of fetching the providers' keys.")
+    var jwks: String?
 
     @Flag(help: "List every rule tried and why it matched or not.")
     var explain = false
@@ -87,7 +93,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             throw Loading.usage(rejection.reason)
         }
         let decision = await Evaluator(policy: compiled).evaluate(
-            request, caller: caller, now: instant, explain: explain)
+            request, caller: caller, verifier: try Loading.verifier(for: compiled.policy, jwks: jwks), now: instant,
+            explain: explain)
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
     }
@@ -137,6 +144,18 @@ enum Loading {
             return try SourceFile.read(path)
         } catch {
             Standard.error("error: \(error)\n")
+            throw Exit.unreadable
+        }
+    }
+
+    /// The verifier for real credentials: JWT keys from `jwks` when given, else from the providers.
+    static func verifier(for policy: Policy, jwks: String?) throws -> TokenVerifier {
+        let online = TokenVerifier.online(for: policy)
+        guard let jwks else { return online }
+        do {
+            return TokenVerifier(keys: try SavedKeySet(path: jwks), remote: online.remote)
+        } catch {
+            Standard.error("error: \(error.reason)\n")
             throw Exit.unreadable
         }
     }

@@ -45,6 +45,16 @@ struct PolicyReader {
             fields["name"].flatMap { context.string($0, "`name`")?.value }
             ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let providers = fields["providers"].map(readProviders) ?? []
+        var issuers: [String: Provider] = [:]
+        for provider in providers {
+            if let first = issuers.updateValue(provider, forKey: provider.issuer) {
+                context.error(
+                    "check.duplicate-issuer",
+                    "providers `\(first.id)` and `\(provider.id)` have the same issuer `\(provider.issuer)`",
+                    at: provider.location,
+                    help: "a token is routed by its `iss`, so each issuer may belong to one provider")
+            }
+        }
         let apiTokens = fields["api_tokens"].map(readAPITokens) ?? []
         let basicUsers = fields["basic"].map(readBasic) ?? []
         let schemes = fields["schemes"].flatMap { readSchemes($0, "`schemes`") } ?? Self.defaultSchemes
