@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func cachedKeysKeepWorkingWhileTheProviderIsDownForUpTo24Hours() async throws {
-        let (fetcher, clock, directory, provider) = try Self.setUp()
+        let (fetcher, clock, directory, _) = try Self.setUp()
         let token = TokenMinter.token(
             header: #"{"alg":"RS256","kid":"rsa"}"#, payload: TokenMinter.claims(), signer: .rs256)
         let verifier = TokenVerifier(keys: directory)

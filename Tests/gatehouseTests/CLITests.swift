@@ -74,7 +74,7 @@ import Testing
             name: "evaluate-stdin-json", arguments: ["evaluate", okta, "--request", "-", "--format", "json"], status: 1,
             stdin: #"{"method": "GET", "path": "/confluence/rest/api/%2e%2e/admin"}"#),
         Case(
-            name: "evaluate-unverified-json",
+            name: "evaluate-unknown-issuer-json",
             arguments: [
                 "evaluate", okta, "--path", page, "--header", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
                 "--format", "json",
