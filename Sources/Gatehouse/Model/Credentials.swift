@@ -22,4 +22,10 @@ public struct BasicUser: Sendable {
     public let username: String
     /// The user's bcrypt hash.
     public let bcrypt: String
+
+    /// Creates a user.
+    public init(username: String, bcrypt: String) {
+        self.username = username
+        self.bcrypt = bcrypt
+    }
 }
