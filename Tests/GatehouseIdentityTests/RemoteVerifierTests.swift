@@ -61,22 +61,29 @@ import Testing
         #expect(fetcher.calls(Self.userinfo) == 1)
         clock.advance(11)
         fetcher.set(Self.userinfo, status: 503, body: "")
-        #expect(Self.code(await remote.verify("bad", with: provider)) == "unavailable: the userinfo endpoint answered 503")
-        #expect(Self.code(await remote.verify("bad", with: provider)) == "unavailable: the userinfo endpoint answered 503")
+        #expect(
+            Self.code(await remote.verify("bad", with: provider)) == "unavailable: the userinfo endpoint answered 503")
+        #expect(
+            Self.code(await remote.verify("bad", with: provider)) == "unavailable: the userinfo endpoint answered 503")
         #expect(fetcher.calls(Self.userinfo) == 3)
         fetcher.failing = true
-        #expect(Self.code(await remote.verify("other", with: provider)).hasPrefix("unavailable: the userinfo endpoint cannot be reached"))
+        #expect(
+            Self.code(await remote.verify("other", with: provider)).hasPrefix(
+                "unavailable: the userinfo endpoint cannot be reached"))
     }
 
     @Test func introspectionFollowsRFC7662() async throws {
         let (fetcher, clock, remote, provider) = try Self.setUp(mode: "introspection")
         let exp = Int(clock.read().timeIntervalSince1970) + 60
-        fetcher.set(Self.introspect, body: #"{"active":true,"iss":"https://idp.example.com","preferred_username":"bob","exp":\#(exp).5}"#)
+        fetcher.set(
+            Self.introspect,
+            body: #"{"active":true,"iss":"https://idp.example.com","preferred_username":"bob","exp":\#(exp).5}"#)
         #expect(Self.code(await remote.verify("t1", with: provider)) == "verified:bob")
         clock.advance(61)  // the answer is kept no longer than the token's exp (float, as Canaille sends)
         fetcher.set(Self.introspect, body: #"{"active":false}"#)
         #expect(Self.code(await remote.verify("t1", with: provider)) == "token.invalid")
-        fetcher.set(Self.introspect, body: #"{"active":true,"iss":"https://other.example.com","preferred_username":"bob"}"#)
+        fetcher.set(
+            Self.introspect, body: #"{"active":true,"iss":"https://other.example.com","preferred_username":"bob"}"#)
         #expect(Self.code(await remote.verify("t2", with: provider)) == "token.issuer")
         fetcher.set(Self.introspect, body: #"{"active":"true","preferred_username":"bob"}"#)
         #expect(Self.code(await remote.verify("t3", with: provider)) == "token.invalid")
@@ -104,12 +111,20 @@ import Testing
     }
 
     @Test func basicCredentialsAreCheckedWithBcrypt() async throws {
-        let users = [BasicUser(username: "legacy", bcrypt: "$2b$04$RXxfhIg5hu4JnDy/0wnNxuYdDLHM.3L04dBBV0KWPQTxEbZWN8HXO")]
+        let users = [
+            BasicUser(username: "legacy", bcrypt: "$2b$04$RXxfhIg5hu4JnDy/0wnNxuYdDLHM.3L04dBBV0KWPQTxEbZWN8HXO")
+        ]
         let basic = BasicVerifier()
         let now = TokenMinter.now
-        #expect(Self.code(await basic.verify(username: "legacy", password: "correct horse", users: users, now: now)) == "verified:legacy")
-        #expect(Self.code(await basic.verify(username: "legacy", password: "wrong", users: users, now: now)) == "credentials.invalid")
-        #expect(Self.code(await basic.verify(username: "nobody", password: "correct horse", users: users, now: now)) == "credentials.invalid")
+        #expect(
+            Self.code(await basic.verify(username: "legacy", password: "correct horse", users: users, now: now))
+                == "verified:legacy")
+        #expect(
+            Self.code(await basic.verify(username: "legacy", password: "wrong", users: users, now: now))
+                == "credentials.invalid")
+        #expect(
+            Self.code(await basic.verify(username: "nobody", password: "correct horse", users: users, now: now))
+                == "credentials.invalid")
         #expect(!BasicVerifier.bcryptMatches("x\u{0}y", hash: users[0].bcrypt))
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// The motivating steps with the built binary against the running nanoidp: `token` → `whoami` →
+/// `evaluate`, online and with a saved key set (`--jwks`).
+@Suite(
+    .enabled(if: ProcessInfo.processInfo.environment["GATEHOUSE_NANOIDP"] != nil, "needs nanoidp: run `scripts/test`"))
+struct IdentityProviderCLITests {
+    static let issuer = ProcessInfo.processInfo.environment["GATEHOUSE_NANOIDP"] ?? ""
+
+    static func policyFile() throws -> String {
+        let path = NSTemporaryDirectory() + "gatehouse-nanoidp-\(getpid()).yaml"
+        let yaml = """
+            version: 1
+            name: nanoidp
+            providers:
+              nano:
+                kind: oidc
+                issuer: \(issuer)
+                audiences: [gatehouse-api]
+                client_id: demo-client
+                claims: { username: sub }
+            schemes: [bearer]
+            rules:
+              - id: api
+                match: { path: /api/** }
+                require: authenticated
+            """
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func tokenWhoamiEvaluate() throws {
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let policy = try Self.policyFile()
+        let token = try CLI.run(["token", policy, "--provider", "nano", "--client-secret-env", "NANO_CLIENT_SECRET"])
+        #expect(token.status == 0, "\(token.stderr)")
+        let value = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(value.split(separator: ".").count == 3)
+
+        let whoami = try CLI.run(["whoami", policy, "--provider", "nano", "--token", "-"], stdin: value + "\n")
+        #expect(whoami.status == 0)
+        #expect(whoami.stdout.contains("username  demo-client (claim `sub`)"))
+        #expect(!whoami.stdout.contains(value))
+
+        let evaluate = try CLI.run([
+            "evaluate", policy, "--path", "/api/things", "--header", "Authorization: Bearer \(value)", "--format",
+            "json",
+        ])
+        #expect(evaluate.status == 0)
+        let decision = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any]
+        #expect(decision?["code"] as? String == "rule.allow")
+        #expect((decision?["identity"] as? [String: Any])?["username"] as? String == "demo-client")
+        #expect(!evaluate.stdout.contains(value))
+        if let folder = ProcessInfo.processInfo.environment["GATEHOUSE_DECISIONS_DIR"] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try evaluate.stdout.write(toFile: "\(folder)/nanoidp-allow.json", atomically: true, encoding: .utf8)
+        }
+
+        var tampered = Array(value)
+        tampered[tampered.count - 2] = tampered[tampered.count - 2] == "A" ? "B" : "A"
+        let refused = try CLI.run(["whoami", policy, "--provider", "nano", "--token", String(tampered)])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("refused   token.signature"))
+
+        let bad = try CLI.run(["token", policy, "--provider", "nano", "--client-secret-env", "NO_SUCH_VARIABLE"])
+        #expect(bad.status == 1)
+        #expect(
+            bad.stderr == "error: the environment variable `NO_SUCH_VARIABLE` holding the client secret is not set\n")
+    }
+
+    @Test func offlineVerificationWithASavedKeySet() throws {
+        let policy = try Self.policyFile()
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let value = try CLI.run(["token", policy, "--provider", "nano", "--client-secret-env", "NANO_CLIENT_SECRET"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let jwks = NSTemporaryDirectory() + "gatehouse-nanoidp-\(getpid()).jwks.json"
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-fsS", "-o", jwks, Self.issuer + "/.well-known/jwks.json"]
+        try curl.run()
+        curl.waitUntilExit()
+        #expect(curl.terminationStatus == 0)
+        let offline = try CLI.run([
+            "evaluate", policy, "--path", "/api/x", "--header", "Authorization: Bearer \(value)", "--jwks", jwks,
+        ])
+        #expect(offline.status == 0)
+        #expect(offline.stdout.hasPrefix("allow 200 rule.allow\n"))
+        let empty = NSTemporaryDirectory() + "gatehouse-empty-\(getpid()).jwks.json"
+        try #"{"keys":[]}"#.write(toFile: empty, atomically: true, encoding: .utf8)
+        let refused = try CLI.run([
+            "evaluate", policy, "--path", "/api/x", "--header", "Authorization: Bearer \(value)", "--jwks", empty,
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.hasPrefix("deny 401 token.unknown-key\n"))
+    }
+}
