@@ -10,9 +10,8 @@ struct TokenCommand: AsyncParsableCommand {
         abstract: "Fetch an access token from a provider with the client-credentials grant and print it.",
         discussion: """
             Example:
-              export OKTA_CLIENT_SECRET=...
-              TOKEN=$(gatehouse token policies/confluence-okta.yaml --provider okta --client-id 0oa1... \\
-                --client-secret-env OKTA_CLIENT_SECRET --scope content:read)
+              gatehouse token policies/confluence-okta.yaml --provider okta --client-id 0oa1... \\
+                --client-secret-env OKTA_CLIENT_SECRET --scope content:read
 
             The client id comes from --client-id or the provider's `client_id`; the secret from \\
             --client-secret-env NAME, --client-secret-file PATH, or the provider's `client_secret` \\

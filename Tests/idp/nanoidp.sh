@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts or stops a real OpenID Connect provider for the tests: nanoidp (PyPI, in .venv), on
-# 127.0.0.1 and a free port, configured under .build/idp/nanoidp. `start` waits until discovery
+# 127.0.0.1:9411 (GATEHOUSE_NANOIDP_PORT to change), configured under .build/idp/nanoidp. `start` waits until discovery
 # answers and writes .build/idp/nanoidp.env; `stop` ends it by the PID it recorded.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +22,8 @@ start() {
   rm -rf "$dir"
   mkdir -p "$(dirname "$dir")"
   .venv/bin/nanoidp init "$dir" >/dev/null
-  port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # A fixed port, so that the docs' examples (and policies/local-nanoidp.yaml) can name the issuer.
+  port=${GATEHOUSE_NANOIDP_PORT:-9411}
   issuer="http://127.0.0.1:$port"
   sed -i "s|port: 8000|port: $port|; s|issuer: \"http://localhost:8000\"|issuer: \"$issuer\"|; s|audience: \"my-app\"|audience: \"gatehouse-api\"|" "$dir/settings.yaml"
   # nanoidp resolves its keys folder against the working directory: run it from its own folder.
