@@ -128,3 +128,39 @@ import Testing
         #expect(!BasicVerifier.bcryptMatches("x\u{0}y", hash: users[0].bcrypt))
     }
 }
+
+/// Basic users from an htpasswd file, through the evaluator: allowed only where a rule takes Basic.
+@Suite struct HtpasswdTests {
+    @Test func htpasswdUsersAuthenticateWhereBasicIsAllowed() async throws {
+        let folder = NSTemporaryDirectory() + "gatehouse-htpasswd-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // `htpasswd -B` writes $2y$; libxcrypt reads it like $2b$.
+        try "legacy:$2y$04$RXxfhIg5hu4JnDy/0wnNxuYdDLHM.3L04dBBV0KWPQTxEbZWN8HXO\n"
+            .write(toFile: folder + "/users.htpasswd", atomically: true, encoding: .utf8)
+        let yaml = """
+            version: 1
+            basic: { htpasswd: users.htpasswd }
+            schemes: [bearer]
+            rules:
+              - id: legacy
+                match: { path: /legacy/** }
+                require: { schemes: [basic] }
+              - id: api
+                match: { path: /api/** }
+                require: authenticated
+            """
+        let checked = PolicyChecker.check(SourceFile(name: folder + "/policy.yaml", text: yaml))
+        let policy = PolicyCompiler.compile(try #require(checked.policy))
+        let evaluator = Evaluator(policy: policy)
+        let verifier = TokenVerifier(keys: SavedKeySet(json: #"{"keys":[]}"#))
+        func decide(_ path: String, _ credentials: String) async -> String {
+            let header = "Basic " + Data(credentials.utf8).base64EncodedString()
+            let request = HTTPRequest(method: "POST", target: path, headers: [("Authorization", header)])
+            let decision = await evaluator.evaluate(request, verifier: verifier, now: TokenMinter.now)
+            return "\(decision.status) \(decision.code) \(decision.identity?.username ?? "-")"
+        }
+        #expect(await decide("/legacy/import", "legacy:correct horse") == "200 rule.allow legacy")
+        #expect(await decide("/legacy/import", "legacy:wrong") == "401 credentials.invalid -")
+        #expect(await decide("/api/things", "legacy:correct horse") == "401 scheme.disabled -")
+    }
+}

@@ -16,7 +16,9 @@ import Testing
         let text = try Fixtures.text(path)
         let expected = try #require(text.split(separator: "\n").first { $0.hasPrefix("# expect: ") })
             .dropFirst("# expect: ".count)
-        let source = SourceFile(name: URL(fileURLWithPath: path).lastPathComponent, text: text)
+        // Named by its path from the package root (the working directory of `swift test`), so that
+        // files it refers to, like an htpasswd file, are found beside it.
+        let source = SourceFile(name: path, text: text)
         let result = PolicyChecker.check(source)
         #expect(result.diagnostics.contains { $0.code == expected }, "\(path) should report \(expected)")
         if result.diagnostics.contains(where: { $0.severity == .error }) { #expect(result.policy == nil) }

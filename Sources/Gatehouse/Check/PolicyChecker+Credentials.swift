@@ -235,11 +235,26 @@ extension PolicyReader {
     }
 
     func readBasic(_ node: YAMLNode) -> [BasicUser] {
-        guard let fields = context.mapping(node, "`basic`", allowed: ["users"], required: ["users"]),
-            let users = fields["users"]
-        else { return [] }
-        guard case .sequence(let items, _) = users else {
-            context.wrongType(users, "`basic.users`", expected: "a list")
+        guard let fields = context.mapping(node, "`basic`", allowed: ["users", "htpasswd"]) else { return [] }
+        if !fields.has("users") && !fields.has("htpasswd") {
+            context.error("check.missing-key", "`basic` needs `users` or `htpasswd`", at: fields.location)
+        }
+        var users = fields["users"].map(readBasicUsers) ?? []
+        if let node = fields["htpasswd"], let path = context.string(node, "`htpasswd`") {
+            users += readHtpasswd(path)
+        }
+        var seen: Set<String> = []
+        for user in users where !seen.insert(user.username).inserted {
+            context.error(
+                "check.duplicate-id", "Basic user `\(user.username)` is defined twice",
+                at: fields.keyLocation("htpasswd") ?? fields.location)
+        }
+        return users
+    }
+
+    private func readBasicUsers(_ node: YAMLNode) -> [BasicUser] {
+        guard case .sequence(let items, _) = node else {
+            context.wrongType(node, "`basic.users`", expected: "a list")
             return []
         }
         return items.compactMap { item in
@@ -259,6 +274,41 @@ extension PolicyReader {
             }
             return BasicUser(username: name.value, bcrypt: hash.value)
         }
+    }
+
+    /// Users from an htpasswd file (relative to the policy's folder). Only bcrypt entries
+    /// (`htpasswd -B`) are accepted: MD5 (`$apr1$`), SHA-1 and crypt hashes are refused.
+    private func readHtpasswd(_ path: Located<String>) -> [BasicUser] {
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let resolved = path.value.hasPrefix("/") ? path.value : base.appendingPathComponent(path.value).path
+        guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8)
+        else {
+            context.error("check.invalid-value", "the htpasswd file `\(path.value)` cannot be read", at: path.location)
+            return []
+        }
+        var users: [BasicUser] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let entry = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if entry.isEmpty || entry.hasPrefix("#") { continue }
+            guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                context.error(
+                    "check.invalid-value", "line \(number + 1) of `\(path.value)` is not `user:hash`", at: path.location
+                )
+                continue
+            }
+            let name = String(entry[..<colon])
+            let hash = String(entry[entry.index(after: colon)...])
+            guard Self.isBcrypt(hash) else {
+                context.error(
+                    "check.invalid-hash",
+                    "line \(number + 1) of `\(path.value)`: user `\(name)` does not have a bcrypt hash",
+                    at: path.location,
+                    help: "only bcrypt entries are accepted; recreate them with `htpasswd -B`")
+                continue
+            }
+            users.append(BasicUser(username: name, bcrypt: hash))
+        }
+        return users
     }
 
     static func isBcrypt(_ hash: String) -> Bool {
