@@ -54,7 +54,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "GatehouseBenchmark",
-            dependencies: ["Gatehouse"],
+            dependencies: [
+                "Gatehouse", "GatehouseIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             path: "Benchmarks/GatehouseBenchmark",
             swiftSettings: strict
         ),

@@ -4,6 +4,7 @@ import Gatehouse
 // Decision-time benchmark. Run in release mode by hand (see docs/performance.md):
 //   swift run -c release GatehouseBenchmark            # the table
 //   swift run -c release GatehouseBenchmark profile    # a decision loop to run under `perf record`
+//   swift run -c release GatehouseBenchmark tokens     # token verification (TokenBenchmark.swift)
 // For 10, 100, 1,000 and 10,000 generated rules it prints the time to check and to compile the
 // policy; the median and p99 nanoseconds of a whole decision (target parsing, rule selection,
 // requirements, the decision value) over a fixed request mix; and, in the same run, rule
@@ -103,6 +104,10 @@ let identity = Identity(
     username: "alice", provider: "idp", scheme: .bearer, groups: ["staff"],
     scopes: ["svc0", "svc1", "svc12", "svc62", "svc124", "svc624", "svc1249", "openid"])
 let now = Date()
+if CommandLine.arguments.contains("tokens") {
+    try await runTokenBenchmark()
+    exit(0)
+}
 if CommandLine.arguments.contains("profile") {
     let compiled = PolicyCompiler.compile(
         PolicyChecker.check(SourceFile(name: "b", text: policyText(rules: 1000))).policy!)

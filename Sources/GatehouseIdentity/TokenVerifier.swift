@@ -10,12 +10,15 @@ public struct TokenVerifier: CredentialVerifier {
     /// Asks providers about tokens (userinfo, introspection); nil when offline.
     public let remote: RemoteVerifier?
     let basic = BasicVerifier()
+    let verified: VerifiedTokenCache
 
     /// Creates a verifier that takes providers' signing keys from `keys` and asks providers about
     /// tokens through `remote` (without one, userinfo and introspection providers cannot verify).
-    public init(keys: any SigningKeySource, remote: RemoteVerifier? = nil) {
+    /// Verified JWTs are remembered (by SHA-256) in a cache of `cacheSize` entries; 0 disables it.
+    public init(keys: any SigningKeySource, remote: RemoteVerifier? = nil, cacheSize: Int = 10_000) {
         self.keys = keys
         self.remote = remote
+        self.verified = VerifiedTokenCache(capacity: cacheSize)
     }
 
     /// The verifier a server or a real dry run uses: everything comes from the providers.
@@ -38,6 +41,7 @@ public struct TokenVerifier: CredentialVerifier {
     /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
     /// API token, then sent to the userinfo and introspection providers in policy order.
     func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {
+        if let identity = verified.identity(for: VerifiedTokenCache.key(token), now: now) { return .verified(identity) }
         let parsed = CompactJWS.parse(token)
         if case .success(let jws) = parsed {
             // The payload is read before the signature only to choose the provider; a payload
@@ -99,9 +103,17 @@ public struct TokenVerifier: CredentialVerifier {
             }
             return await remote.verify(token, with: provider)
         }
+        let key = VerifiedTokenCache.key(token)
+        if let identity = verified.identity(for: key, now: now), identity.provider == provider.id {
+            return .verified(identity)
+        }
         var result = await verifyLocally(jws, with: provider, refresh: false, now: now)
         if case .rejected(let rejection) = result, rejection.code == "token.unknown-key" {
             result = await verifyLocally(jws, with: provider, refresh: true, now: now)
+        }
+        if case .verified(let identity) = result, case .number(let expiry)? = identity.claims["exp"] {
+            let until = Date(timeIntervalSince1970: expiry + Double(provider.leeway.components.seconds))
+            verified.remember(identity, for: key, expiry: until, now: now)
         }
         return result
     }

@@ -5,7 +5,7 @@ import Testing
 @testable import GatehouseIdentity
 
 /// End to end against nanoidp, a real OpenID Connect provider from PyPI that the test command
-/// starts (`Tests/idp/nanoidp.sh`): tokens minted by it are verified in each mode.
+/// starts (`Tests/idp/idp.sh`): tokens minted by it are verified in each mode.
 @Suite(.enabled(if: IdentityProvider.url != nil, "needs nanoidp: run `scripts/test`, which starts it"))
 struct IdentityProviderTests {
     static func policy(_ provider: String, rules: String = "") throws -> CompiledPolicy {
@@ -157,7 +157,7 @@ struct IdentityProviderTests {
     }
 }
 
-/// The running nanoidp, as `Tests/idp/nanoidp.sh` describes it in the environment.
+/// The running nanoidp, as `Tests/idp/idp.sh` describes it in the environment.
 enum IdentityProvider {
     static let url = ProcessInfo.processInfo.environment["GATEHOUSE_NANOIDP"]
 

@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import Synchronization
 import Testing
 
 @testable import GatehouseIdentity
@@ -188,5 +189,43 @@ struct SilentRedirect: HTTPFetching {
         -> HTTPAnswer
     {
         try await NetworkFetcher().post("http://127.0.0.1:\(port)/", form: form, headers: headers, timeout: timeout)
+    }
+}
+
+/// Verified JWTs are remembered by their SHA-256 until `exp` (and at most 5 minutes).
+@Suite struct VerifiedTokenCacheTests {
+    final class CountingKeys: SigningKeySource {
+        let inner = SavedKeySet(json: TokenMinter.jwks)
+        let count = Mutex(0)
+        func keys(for provider: Provider, refresh: Bool) async -> Result<SigningKeySet, ProviderUnavailable> {
+            count.withLock { $0 += 1 }
+            return await inner.keys(for: provider, refresh: refresh)
+        }
+    }
+
+    @Test func repeatedTokensSkipVerificationUntilTheyExpire() async throws {
+        let keys = CountingKeys()
+        let verifier = TokenVerifier(keys: keys)
+        let policy = try Support.policy()
+        let token = TokenMinter.token(
+            header: #"{"alg":"RS256","kid":"rsa"}"#, payload: TokenMinter.claims(), signer: .rs256)
+        func outcome(_ token: String, _ offset: TimeInterval) async -> String {
+            switch await verifier.verify(
+                .bearer(token), policy: policy, schemes: [.bearer], now: TokenMinter.now + offset)
+            {
+            case .verified(let identity): return identity.username
+            case .rejected(let rejection): return rejection.code
+            case .unavailable: return "unavailable"
+            }
+        }
+        #expect(await outcome(token, 0) == "alice")
+        #expect(await outcome(token, 200) == "alice")
+        #expect(keys.count.withLock { $0 } == 1)
+        #expect(await outcome(token, 301) == "alice")  // past the 5-minute cap: verified again
+        #expect(keys.count.withLock { $0 } == 2)
+        #expect(await outcome(token, 631) == "token.expired")  // exp + 30 s leeway
+        var tampered = Array(token)
+        tampered[tampered.count - 3] = tampered[tampered.count - 3] == "A" ? "B" : "A"
+        #expect(await outcome(String(tampered), 0) == "token.signature")
     }
 }

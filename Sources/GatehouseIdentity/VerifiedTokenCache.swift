@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import Gatehouse
+import Synchronization
+
+/// Identities of JWTs already verified, keyed by the SHA-256 of the token (tokens themselves are
+/// not kept), each until the token's `exp` and for at most five minutes. A repeated token is
+/// answered without parsing or signature work; the lock is held only for a dictionary lookup.
+final class VerifiedTokenCache: Sendable {
+    static let maxLifetime: TimeInterval = 300
+
+    private struct Entry {
+        let identity: Identity
+        let expires: Date
+        var used: UInt64
+    }
+
+    private struct State {
+        var entries: [SHA256Digest: Entry] = [:]
+        var tick: UInt64 = 0
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    static func key(_ token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
+
+    func identity(for key: SHA256Digest, now: Date) -> Identity? {
+        guard capacity > 0 else { return nil }
+        return state.withLock { state in
+            state.tick &+= 1
+            guard var entry = state.entries[key], now < entry.expires else { return nil }
+            entry.used = state.tick
+            state.entries[key] = entry
+            return entry.identity
+        }
+    }
+
+    func remember(_ identity: Identity, for key: SHA256Digest, expiry: Date, now: Date) {
+        guard capacity > 0 else { return }
+        let expires = min(expiry, now.addingTimeInterval(Self.maxLifetime))
+        guard expires > now else { return }
+        state.withLock { state in
+            state.tick &+= 1
+            state.entries[key] = Entry(identity: identity, expires: expires, used: state.tick)
+            if state.entries.count > capacity {
+                let victims = state.entries.sorted { $0.value.used < $1.value.used }.prefix(max(1, capacity / 10))
+                for (key, _) in victims { state.entries[key] = nil }
+            }
+        }
+    }
+}
