@@ -16,8 +16,7 @@ struct BasicVerifier: Sendable {
 
     func verify(username: String, password: String, users: [BasicUser], now: Date) async -> Verification {
         let user = users.first { $0.username == username }
-        let key = SHA256.hash(data: Array("\(username)\u{0}\(password)".utf8)).map { String(format: "%02x", $0) }
-            .joined()
+        let key = Digest.sha256Hex("\(username)\u{0}\(password)")
         let hash = user?.bcrypt ?? Self.decoy
         let matches = await remembered.answer(for: key, now: now) {
             let ok = Self.bcryptMatches(password, hash: hash)

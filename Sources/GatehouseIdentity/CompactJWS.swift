@@ -6,8 +6,8 @@ struct CompactJWS: Sendable {
     static let maxBytes = 16 * 1024
 
     let header: [String: JSONValue]
-    /// The payload part as sent (base64url), decoded only after the signature is checked.
-    let encodedPayload: Substring
+    /// The payload's bytes; read as JSON only when needed (some JWS payloads are not JSON).
+    let payloadBytes: [UInt8]
     /// `header.payload`, the bytes the signature covers.
     let signingInput: Substring
     let signature: [UInt8]
@@ -17,7 +17,16 @@ struct CompactJWS: Sendable {
         guard token.utf8.count <= maxBytes else {
             return .failure(Rejection(code: "token.too-large", reason: "the token is larger than 16 KiB"))
         }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        // Split on the bytes: the separators are ASCII, and Character-based splitting of a long
+        // token costs more than everything else here.
+        var parts: [Substring] = []
+        var start = token.utf8.startIndex
+        for index in token.utf8.indices where token.utf8[index] == UInt8(ascii: ".") {
+            parts.append(Substring(token.utf8[start..<index]))
+            start = token.utf8.index(after: index)
+            if parts.count > 5 { break }
+        }
+        parts.append(Substring(token.utf8[start...]))
         guard parts.count == 3 else {
             let reason =
                 parts.count == 5
@@ -25,7 +34,7 @@ struct CompactJWS: Sendable {
             return .failure(Rejection(code: "token.malformed", reason: reason))
         }
         guard let headerBytes = Base64URL.decode(parts[0]), let signature = Base64URL.decode(parts[2]),
-            Base64URL.decode(parts[1]) != nil
+            let payloadBytes = Base64URL.decode(parts[1])
         else {
             return .failure(Rejection(code: "token.malformed", reason: "the token is not canonical base64url"))
         }
@@ -33,7 +42,7 @@ struct CompactJWS: Sendable {
             let header = try StrictJSON.object(headerBytes)
             let input = token[parts[0].startIndex..<parts[1].endIndex]
             return .success(
-                CompactJWS(header: header, encodedPayload: parts[1], signingInput: input, signature: signature))
+                CompactJWS(header: header, payloadBytes: payloadBytes, signingInput: input, signature: signature))
         } catch {
             return .failure(
                 Rejection(code: "token.malformed", reason: "the token header is not valid: \(error.reason)"))
@@ -43,7 +52,7 @@ struct CompactJWS: Sendable {
     /// The decoded payload as a JSON object.
     func payload() -> Result<[String: JSONValue], Rejection> {
         do {
-            return .success(try StrictJSON.object(Base64URL.decode(encodedPayload) ?? []))
+            return .success(try StrictJSON.object(payloadBytes))
         } catch {
             return .failure(
                 Rejection(code: "token.malformed", reason: "the token payload is not valid: \(error.reason)"))

@@ -13,9 +13,12 @@ struct JWTVerifier: Sendable {
 
     /// The verified claims of `token` at `now`, or the first reason to refuse it.
     func verify(_ token: CompactJWS, now: Date) -> Result<[String: JSONValue], Rejection> {
-        verifySignature(token).flatMap { token.payload() }.flatMap { claims in
-            checkClaims(claims, now: now).map { claims }
-        }
+        token.payload().flatMap { verify(token, claims: $0, now: now) }
+    }
+
+    /// The same, for a token whose payload was already read (to choose the provider).
+    func verify(_ token: CompactJWS, claims: [String: JSONValue], now: Date) -> Result<[String: JSONValue], Rejection> {
+        verifySignature(token).flatMap { checkClaims(claims, now: now).map { claims } }
     }
 
     /// Checks the header and the signature only: the algorithm, the key and the bytes.

@@ -41,21 +41,23 @@ public struct TokenVerifier: CredentialVerifier {
     /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
     /// API token, then sent to the userinfo and introspection providers in policy order.
     func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {
-        if let identity = verified.identity(for: VerifiedTokenCache.key(token), now: now) { return .verified(identity) }
+        let key = VerifiedTokenCache.key(token)
+        if let identity = verified.identity(for: key, now: now) { return .verified(identity) }
         let parsed = CompactJWS.parse(token)
         if case .success(let jws) = parsed {
             // The payload is read before the signature only to choose the provider; a payload
             // that is not JSON is refused as such.
-            let issuer: String?
+            let claims: [String: JSONValue]
             switch jws.payload() {
-            case .success(let claims): issuer = claims["iss"]?.stringValue
+            case .success(let read): claims = read
             case .failure(let rejection): return .rejected(rejection)
             }
+            let issuer = claims["iss"]?.stringValue
             guard let provider = policy.providers.first(where: { $0.issuer == issuer }) else {
                 return .rejected(
                     Rejection(code: "token.issuer", reason: "no provider of this policy issues tokens with this `iss`"))
             }
-            return await verify(token, jws: jws, with: provider, now: now)
+            return await verify(token, jws: jws, claims: claims, key: key, with: provider, now: now)
         }
         if let apiToken = APITokenMatcher.match(token, in: policy.apiTokens) {
             switch apiToken.identity(at: now) {
@@ -86,14 +88,22 @@ public struct TokenVerifier: CredentialVerifier {
     /// Verifies a token with one provider, in that provider's mode.
     public func verify(_ token: String, with provider: Provider, now: Date) async -> Verification {
         switch CompactJWS.parse(token) {
-        case .success(let jws): return await verify(token, jws: jws, with: provider, now: now)
+        case .success(let jws):
+            switch jws.payload() {
+            case .success(let claims):
+                return await verify(
+                    token, jws: jws, claims: claims, key: VerifiedTokenCache.key(token), with: provider, now: now)
+            case .failure(let rejection): return .rejected(rejection)
+            }
         case .failure(let rejection):
             guard provider.verify != .jwt, let remote else { return .rejected(rejection) }
             return await remote.verify(token, with: provider)
         }
     }
 
-    private func verify(_ token: String, jws: CompactJWS, with provider: Provider, now: Date) async -> Verification {
+    private func verify(
+        _ token: String, jws: CompactJWS, claims: [String: JSONValue], key: SHA256Digest, with provider: Provider, now: Date
+    ) async -> Verification {
         guard provider.verify == .jwt else {
             guard let remote else {
                 return .rejected(
@@ -103,13 +113,12 @@ public struct TokenVerifier: CredentialVerifier {
             }
             return await remote.verify(token, with: provider)
         }
-        let key = VerifiedTokenCache.key(token)
         if let identity = verified.identity(for: key, now: now), identity.provider == provider.id {
             return .verified(identity)
         }
-        var result = await verifyLocally(jws, with: provider, refresh: false, now: now)
+        var result = await verifyLocally(jws, claims: claims, with: provider, refresh: false, now: now)
         if case .rejected(let rejection) = result, rejection.code == "token.unknown-key" {
-            result = await verifyLocally(jws, with: provider, refresh: true, now: now)
+            result = await verifyLocally(jws, claims: claims, with: provider, refresh: true, now: now)
         }
         if case .verified(let identity) = result, case .number(let expiry)? = identity.claims["exp"] {
             let until = Date(timeIntervalSince1970: expiry + Double(provider.leeway.components.seconds))
@@ -118,15 +127,16 @@ public struct TokenVerifier: CredentialVerifier {
         return result
     }
 
-    private func verifyLocally(_ jws: CompactJWS, with provider: Provider, refresh: Bool, now: Date) async
-        -> Verification
-    {
+    private func verifyLocally(
+        _ jws: CompactJWS, claims: [String: JSONValue], with provider: Provider, refresh: Bool, now: Date
+    ) async -> Verification {
         let keySet: SigningKeySet
         switch await keys.keys(for: provider, refresh: refresh) {
         case .success(let loaded): keySet = loaded
         case .failure(let failure): return .unavailable(provider: provider.id, reason: failure.reason)
         }
-        switch JWTVerifier(provider: provider, keys: keySet).verify(jws, now: now).flatMap(provider.identity(from:)) {
+        let verifier = JWTVerifier(provider: provider, keys: keySet)
+        switch verifier.verify(jws, claims: claims, now: now).flatMap(provider.identity(from:)) {
         case .success(let identity): return .verified(identity)
         case .failure(let rejection): return .rejected(rejection)
         }
@@ -145,11 +155,6 @@ enum APITokenMatcher {
             if difference == 0 && found == nil { found = candidate }
         }
         return found
-    }
-
-    /// A short, non-reversible name for a token in logs: the first 12 hex digits of its SHA-256.
-    static func fingerprint(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
     private static func hexBytes(_ hex: String) -> [UInt8] {

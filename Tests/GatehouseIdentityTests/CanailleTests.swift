@@ -85,6 +85,14 @@ struct CanailleTests {
         let opaque = try await Canaille.clientToken(client: "rs-client")
         #expect(opaque.split(separator: ".").count == 1)
         #expect(await Self.outcome(opaque, policy) == "verified:rs-client groups:")
+        // Scopes come from the introspection answer's space-separated `scope`.
+        let verification = await TokenVerifier.online(for: policy.policy).verify(
+            .bearer(opaque), policy: policy, schemes: [.bearer], now: Date())
+        guard case .verified(let identity) = verification else {
+            Issue.record("the opaque token did not verify")
+            return
+        }
+        #expect(identity.scopes == ["openid"])
         #expect(await Self.outcome("not-a-token-canaille-issued", policy) == "token.invalid")
     }
 }

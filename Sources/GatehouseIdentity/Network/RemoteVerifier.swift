@@ -27,7 +27,7 @@ public final class RemoteVerifier: Sendable {
 
     /// The claims `provider` vouches for, for `token`.
     func verify(_ token: String, with provider: Provider) async -> Verification {
-        let key = provider.id + ":" + SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = provider.id + ":" + Digest.sha256Hex(token)
         let answer = await cache.answer(for: key, now: clock()) { [self] in await ask(provider, about: token) }
         switch answer {
         case .claims(let claims):
@@ -130,7 +130,6 @@ actor AnswerCache<Value: Sendable> {
     private var entries: [String: Entry] = [:]
     private var inFlight: [String: Task<(Value, TimeInterval), Never>] = [:]
     private var tick: UInt64 = 0
-    private(set) var calls = 0
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -148,7 +147,6 @@ actor AnswerCache<Value: Sendable> {
         if let running = inFlight[key] {
             task = running
         } else {
-            calls += 1
             task = Task { await ask() }
             inFlight[key] = task
         }
