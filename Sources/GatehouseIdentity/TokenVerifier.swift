@@ -102,7 +102,8 @@ public struct TokenVerifier: CredentialVerifier {
     }
 
     private func verify(
-        _ token: String, jws: CompactJWS, claims: [String: JSONValue], key: SHA256Digest, with provider: Provider, now: Date
+        _ token: String, jws: CompactJWS, claims: [String: JSONValue], key: SHA256Digest, with provider: Provider,
+        now: Date
     ) async -> Verification {
         guard provider.verify == .jwt else {
             guard let remote else {

@@ -11,22 +11,17 @@ import Testing
 
     static func setUp(mode: String) throws -> (FakeFetcher, TestClock, RemoteVerifier, Provider) {
         setenv("GATEHOUSE_TEST_SECRET", "s3cret", 1)
-        let yaml = """
-            version: 1
-            providers:
-              idp:
-                kind: oidc
-                issuer: https://idp.example.com
-                verify: \(mode)
-                userinfo_endpoint: \(userinfo)
-                introspection_endpoint: \(introspect)
-                client_id: gatehouse
-                client_secret: { env: GATEHOUSE_TEST_SECRET }
-                cache: 5m
-                claims: { username: preferred_username }
-            rules: []
-            """
-        let provider = try #require(PolicyChecker.check(SourceFile(name: "r.yaml", text: yaml)).policy?.providers.first)
+        let provider = try #require(
+            try Support.policy(
+                provider: """
+                        verify: \(mode)
+                        userinfo_endpoint: \(userinfo)
+                        introspection_endpoint: \(introspect)
+                        client_id: gatehouse
+                        client_secret: { env: GATEHOUSE_TEST_SECRET }
+                        cache: 5m
+                    """
+            ).provider("idp"))
         let fetcher = FakeFetcher()
         let clock = TestClock()
         let directory = ProviderDirectory(providers: [provider], fetcher: fetcher, clock: clock.read)

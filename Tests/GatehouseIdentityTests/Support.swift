@@ -29,7 +29,7 @@ enum Support {
     /// A compiled policy with one `oidc` provider `idp` accepting `algorithms`.
     static func policy(
         algorithms: [SignatureAlgorithm] = SignatureAlgorithm.allCases, audiences: [String] = ["api"],
-        extra: String = ""
+        leeway: String = "30s", provider: String = "", extra: String = ""
     ) throws -> CompiledPolicy {
         let yaml = """
             version: 1
@@ -39,8 +39,9 @@ enum Support {
                 issuer: https://idp.example.com
                 audiences: [\(audiences.joined(separator: ", "))]
                 algorithms: [\(algorithms.map(\.rawValue).joined(separator: ", "))]
-                leeway: 30s
+                leeway: \(leeway)
                 claims: { username: preferred_username }
+            \(provider)
             \(extra)
             rules:
               - id: api
