@@ -111,6 +111,13 @@ func runTokenBenchmark() async throws {
         ),
     ]
     let uncached = TokenVerifier(keys: SavedKeySet(json: jwks), cacheSize: 0)
+    if CommandLine.arguments.contains("profile") {
+        // `GatehouseBenchmark tokens profile`: uncached RS256 verifications only, for `perf record`.
+        for _ in 0..<100_000 {
+            _ = await uncached.verify(.bearer(cases[0].1.0), policy: policy, schemes: [.bearer], now: now)
+        }
+        return
+    }
     print("alg     raw swift-crypto ns   gatehouse uncached ns   ratio")
     for (name, (value, input, signature), rawCheck) in cases {
         guard case .verified = await uncached.verify(.bearer(value), policy: policy, schemes: [.bearer], now: now),

@@ -4,23 +4,55 @@ enum Base64URL {
     /// The bytes of `text`, or nil when it is not canonical unpadded base64url.
     static func decode(_ text: Substring) -> [UInt8]? {
         let utf8 = text.utf8
-        guard utf8.count % 4 != 1 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for character in utf8 {
-            guard let value = sextet(character) else { return nil }
-            buffer = buffer << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+        if let decoded = utf8.withContiguousStorageIfAvailable({ decode($0) }) { return decoded }
+        return Array(utf8).withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// The same, for bytes.
+    static func decode(_ input: ArraySlice<UInt8>) -> [UInt8]? {
+        input.withUnsafeBufferPointer { decode($0) }
+    }
+
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let sextets = self.sextets
+        guard input.count % 4 != 1 else { return nil }
+        let count = input.count * 6 / 8
+        var valid = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
+            var buffer: UInt32 = 0
+            var bits: UInt32 = 0
+            var written = 0
+            for character in input {
+                let value = sextets[Int(character)]
+                guard value < 64 else {
+                    valid = false
+                    break
+                }
+                buffer = buffer << 6 | UInt32(value)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    output[written] = UInt8(truncatingIfNeeded: buffer >> bits)
+                    written += 1
+                }
             }
+            // Leftover bits must be zero, so that each byte string has exactly one encoding.
+            if valid && buffer & ((1 << bits) - 1) != 0 { valid = false }
+            initialized = written
         }
-        // Leftover bits must be zero, so that each byte string has exactly one encoding.
-        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return bytes
+        return valid ? bytes : nil
+    }
+
+    /// Each byte's base64url value, or 255 for bytes outside the alphabet.
+    private static let sextets: [UInt8] = (0..<256).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return UInt8(byte) - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return UInt8(byte) - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt8(byte) - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): return 62
+        case UInt8(ascii: "_"): return 63
+        default: return 255
+        }
     }
 
     /// The unpadded base64url text of `bytes`.
@@ -39,16 +71,5 @@ enum Base64URL {
         }
         if bits > 0 { out.append(alphabet[Int(buffer << UInt32(6 - bits) & 63)]) }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func sextet(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return character - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return character - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return character - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "-"): return 62
-        case UInt8(ascii: "_"): return 63
-        default: return nil
-        }
     }
 }

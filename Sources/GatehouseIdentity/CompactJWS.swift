@@ -9,7 +9,7 @@ struct CompactJWS: Sendable {
     /// The payload's bytes; read as JSON only when needed (some JWS payloads are not JSON).
     let payloadBytes: [UInt8]
     /// `header.payload`, the bytes the signature covers.
-    let signingInput: Substring
+    let signingInput: [UInt8]
     let signature: [UInt8]
 
     /// Splits and decodes `token`; every refusal is `token.too-large` or `token.malformed`.
@@ -19,30 +19,30 @@ struct CompactJWS: Sendable {
         }
         // Split on the bytes: the separators are ASCII, and Character-based splitting of a long
         // token costs more than everything else here.
-        var parts: [Substring] = []
-        var start = token.utf8.startIndex
-        for index in token.utf8.indices where token.utf8[index] == UInt8(ascii: ".") {
-            parts.append(Substring(token.utf8[start..<index]))
-            start = token.utf8.index(after: index)
-            if parts.count > 5 { break }
+        let bytes = Array(token.utf8)
+        var dots: [Int] = []
+        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: ".") {
+            dots.append(offset)
+            if dots.count > 4 { break }
         }
-        parts.append(Substring(token.utf8[start...]))
-        guard parts.count == 3 else {
+        guard dots.count == 2 else {
             let reason =
-                parts.count == 5
+                dots.count == 4
                 ? "encrypted tokens (JWE) are not accepted" : "the token is not a compact JWS (three parts)"
             return .failure(Rejection(code: "token.malformed", reason: reason))
         }
-        guard let headerBytes = Base64URL.decode(parts[0]), let signature = Base64URL.decode(parts[2]),
-            let payloadBytes = Base64URL.decode(parts[1])
+        guard let headerBytes = Base64URL.decode(bytes[..<dots[0]]),
+            let payloadBytes = Base64URL.decode(bytes[(dots[0] + 1)..<dots[1]]),
+            let signature = Base64URL.decode(bytes[(dots[1] + 1)...])
         else {
             return .failure(Rejection(code: "token.malformed", reason: "the token is not canonical base64url"))
         }
         do {
             let header = try StrictJSON.object(headerBytes)
-            let input = token[parts[0].startIndex..<parts[1].endIndex]
             return .success(
-                CompactJWS(header: header, payloadBytes: payloadBytes, signingInput: input, signature: signature))
+                CompactJWS(
+                    header: header, payloadBytes: payloadBytes, signingInput: Array(bytes[..<dots[1]]),
+                    signature: signature))
         } catch {
             return .failure(
                 Rejection(code: "token.malformed", reason: "the token header is not valid: \(error.reason)"))

@@ -43,7 +43,7 @@ struct JWTVerifier: Sendable {
                     code: "token.key-mismatch",
                     reason: "the token's key does not verify \(algorithm.rawValue) (its type or `alg` differs)"))
         }
-        let valid = (try? verifier.verify(token.signature, signs: Array(token.signingInput.utf8))) ?? false
+        let valid = (try? verifier.verify(token.signature, signs: token.signingInput)) ?? false
         guard valid else {
             return .failure(Rejection(code: "token.signature", reason: "the token's signature does not verify"))
         }

@@ -45,6 +45,7 @@ struct StrictJSON {
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         index += 1
         var object: [String: JSONValue] = [:]
+        object.reserveCapacity(16)
         skipSpace()
         if peek(UInt8(ascii: "}")) { index += 1; return .object(object) }
         while true {
@@ -80,7 +81,22 @@ struct StrictJSON {
 
     private mutating func string() throws(Failure) -> String {
         index += 1
-        var out: [UInt8] = []
+        // Fast path: no escape before the closing quote, so the text is a slice of the input.
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+                    throw Failure(reason: "invalid UTF-8")
+                }
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw Failure(reason: "a control character in a string") }
+            index += 1
+        }
+        var out = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
@@ -152,6 +168,12 @@ struct StrictJSON {
         } else {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        if !peek(UInt8(ascii: ".")) && !peek(UInt8(ascii: "e")) && !peek(UInt8(ascii: "E")) && index - start <= 16 {
+            // An integer of at most 15 digits (NumericDates are): exact in a Double, read directly.
+            var value: Int64 = 0
+            for byte in bytes[start..<index] where byte != UInt8(ascii: "-") { value = value * 10 + Int64(byte - 48) }
+            return Double(bytes[start] == UInt8(ascii: "-") ? -value : value)
+        }
         if peek(UInt8(ascii: ".")) {
             index += 1
             guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(reason: "an invalid number") }
@@ -187,7 +209,12 @@ struct StrictJSON {
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     private mutating func skipSpace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     /// A key as it may appear in a message: at most 40 printable ASCII characters.

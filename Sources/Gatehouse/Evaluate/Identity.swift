@@ -46,7 +46,7 @@ extension Provider {
                         "the token from `\(id)` has no `\(self.claims.username)` string claim to use as the username"))
         }
         // A username goes into an upstream header: control characters (CR, LF, NUL…) never do.
-        guard !username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !Self.hasControlCharacters(username) else {
             return .failure(
                 Rejection(
                     code: "token.bad-username", reason: "the `\(self.claims.username)` claim has control characters"))
@@ -56,6 +56,16 @@ extension Provider {
                 username: username, subject: claims["sub"]?.scalarText, provider: id, scheme: .bearer,
                 groups: Self.strings(claims.lookup(self.claims.groups), splitSpaces: false),
                 scopes: scopes(in: claims), claims: claims))
+    }
+
+    /// C0 controls, DEL and C1 controls (U+0080–U+009F, UTF-8 `C2 80`–`C2 9F`), read from bytes.
+    static func hasControlCharacters(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
     }
 
     private func scopes(in claims: [String: JSONValue]) -> [String] {
