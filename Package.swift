@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
     ],
     targets: [
         .target(
@@ -38,6 +39,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GatehouseServer",
+            dependencies: [
+                "Gatehouse", "GatehouseIdentity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GatehouseTesting",
             dependencies: ["Gatehouse"],
             swiftSettings: strict
@@ -48,6 +57,8 @@ let package = Package(
                 "Gatehouse",
                 "GatehouseTesting",
                 "GatehouseIdentity",
+                "GatehouseServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -74,6 +85,14 @@ let package = Package(
                 "GatehouseIdentity", "Gatehouse",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseServerTests",
+            dependencies: [
+                "GatehouseServer", "Gatehouse", "GatehouseIdentity",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

@@ -11,7 +11,9 @@ struct GatehouseCommand: AsyncParsableCommand {
             65 a policy or input that cannot be read.
             """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, EvaluateCommand.self, WhoamiCommand.self, TokenCommand.self]
+        subcommands: [
+            CheckCommand.self, EvaluateCommand.self, WhoamiCommand.self, TokenCommand.self, ServeCommand.self,
+        ]
     )
 }
 

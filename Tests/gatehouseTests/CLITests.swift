@@ -124,7 +124,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["check", "evaluate", "whoami", "token"])
+    @Test(arguments: ["check", "evaluate", "whoami", "token", "serve"])
     func helpShowsAnExample(_ command: String) throws {
         let output = try CLI.run([command, "--help"])
         #expect(output.status == 0)

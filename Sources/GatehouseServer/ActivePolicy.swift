@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+import Gatehouse
+import GatehouseIdentity
+import Synchronization
+
+/// The policy the server decides with, swapped whole on reload so every decision uses exactly one.
+public final class ActivePolicy: Sendable {
+    /// One loaded policy and what decides with it.
+    public struct Loaded: Sendable {
+        public let evaluator: Evaluator
+        public let verifier: TokenVerifier
+        /// SHA-256 of the policy file's bytes.
+        public let sha256: String
+        public let file: String
+    }
+
+    private let current: Mutex<Loaded>
+
+    /// Starts with `loaded`.
+    public init(_ loaded: Loaded) { current = Mutex(loaded) }
+
+    /// The policy now in force.
+    public var loaded: Loaded { current.withLock { $0 } }
+
+    /// Replaces the policy.
+    public func replace(with loaded: Loaded) { current.withLock { $0 = loaded } }
+
+    /// Reads, checks and compiles `source`; the diagnostics when it has errors.
+    public static func load(_ source: SourceFile, fetcher: any HTTPFetching = NetworkFetcher()) -> Result<
+        Loaded, DiagnosticList
+    > {
+        let result = PolicyChecker.check(source)
+        guard let policy = result.policy else { return .failure(DiagnosticList(result.diagnostics)) }
+        let digest = SHA256.hash(data: Array(source.text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        return .success(
+            Loaded(
+                evaluator: Evaluator(policy: PolicyCompiler.compile(policy)),
+                verifier: TokenVerifier.online(for: policy, fetcher: fetcher), sha256: digest, file: source.name))
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

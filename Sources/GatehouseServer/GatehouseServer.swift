@@ -1,0 +1,181 @@
+import Foundation
+import Gatehouse
+import GatehouseIdentity
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The HTTP adapter: one endpoint per gateway convention, `/v1/decide`, `/healthz`, `/readyz`.
+/// Every endpoint calls the same evaluator as `gatehouse evaluate`.
+public enum GatehouseServer {
+    /// The router of the decision service for `policy`; `clock` gives the time of each decision.
+    public static func router(policy: ActivePolicy, clock: @escaping @Sendable () -> Date = { Date() })
+        -> Router<BasicRequestContext>
+    {
+        let router = Router()
+        router.middlewares.add(GatewayEndpoints(policy: policy, clock: clock))
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ in
+            let loaded = policy.loaded
+            return JSONResponse(Readiness(status: "ready", policy: loaded.file, policySHA256: loaded.sha256))
+        }
+        router.post("/v1/decide") { request, context in
+            try await decide(request, context: context, policy: policy, clock: clock)
+        }
+        return router
+    }
+
+    /// An application listening on `host`:`port`.
+    public static func application(policy: ActivePolicy, host: String, port: Int) -> some ApplicationProtocol {
+        Application(
+            router: router(policy: policy),
+            configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"))
+    }
+
+    /// `POST /v1/decide`: a request document in, a decision out. A caller cannot be simulated here:
+    /// credentials travel in the request's headers and are verified.
+    static func decide(
+        _ request: Request, context: BasicRequestContext, policy: ActivePolicy, clock: @Sendable () -> Date
+    ) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let source = SourceFile(name: "request", text: String(buffer: body))
+        switch RequestFile.parse(source) {
+        case .failure(let list):
+            let message = list.diagnostics.first.map {
+                "\($0.location.map { "\($0.line):\($0.column): " } ?? "")\($0.message)"
+            }
+            return try JSONResponse(
+                Refusal(code: "request.malformed", reason: message ?? "the request document is malformed"),
+                status: .badRequest
+            ).response(from: request, context: context)
+        case .success(let parsed):
+            guard parsed.caller == nil else {
+                return try JSONResponse(
+                    Refusal(
+                        code: "request.malformed",
+                        reason: "`identity` cannot be simulated here; send credentials in `headers`"),
+                    status: .badRequest
+                ).response(from: request, context: context)
+            }
+            let loaded = policy.loaded
+            let decision = await loaded.evaluator.evaluate(parsed.request, verifier: loaded.verifier, now: clock())
+            return try JSONResponse(decision).response(from: request, context: context)
+        }
+    }
+}
+
+/// Answers the gateway endpoints before routing, so that no router normalizes the paths Envoy
+/// sends under its prefix.
+struct GatewayEndpoints: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    let policy: ActivePolicy
+    let clock: @Sendable () -> Date
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.head.path ?? ""
+        for convention in GatewayConvention.allCases where Self.serves(convention, path) {
+            return await answer(request, convention)
+        }
+        return try await next(request, context)
+    }
+
+    static func serves(_ convention: GatewayConvention, _ path: String) -> Bool {
+        let rest = path.dropFirst(convention.prefix.count)
+        guard path.hasPrefix(convention.prefix) else { return false }
+        if convention == .envoy { return rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") }
+        return rest.isEmpty || rest.hasPrefix("?")
+    }
+
+    func answer(_ request: Request, _ convention: GatewayConvention) async -> Response {
+        let id = Self.decisionID()
+        let loaded = policy.loaded
+        switch convention.originalRequest(
+            method: request.method, target: request.head.path ?? "", authority: request.head.authority,
+            headers: request.headers)
+        {
+        case .failure(let missing):
+            return Self.refusal(
+                convention, status: 400, code: "request.missing-original", reason: missing.reason, id: id)
+        case .success(let original):
+            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: clock())
+            return Self.response(decision, convention, id: id)
+        }
+    }
+
+    static func response(_ decision: Decision, _ convention: GatewayConvention, id: String) -> Response {
+        guard decision.isAllowed else {
+            var response = refusal(
+                convention, status: decision.status, code: decision.code, reason: decision.reason, id: id)
+            if let challenge = decision.challenge { response.headers[.wwwAuthenticate] = challenge }
+            return response
+        }
+        var headers = HTTPFields()
+        headers[.decisionID] = id
+        for (name, value) in decision.headers.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(status: .ok, headers: headers)
+    }
+
+    static func refusal(_ convention: GatewayConvention, status: Int, code: String, reason: String, id: String)
+        -> Response
+    {
+        var headers = HTTPFields()
+        headers[.decisionID] = id
+        headers[.contentType] = "application/json"
+        let body = JSONText.encode(Refusal(code: code, reason: reason, decisionID: id))
+        return Response(
+            status: HTTPResponse.Status(code: convention.status(for: status)), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A random 16-hex-digit id, logged with the decision and sent to the gateway.
+    static func decisionID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// A refusal's body: a code, a reason, the decision id; never a token or secret.
+struct Refusal: Encodable {
+    let code: String
+    let reason: String
+    var decisionID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case code, reason
+        case decisionID = "decision_id"
+    }
+}
+
+struct Readiness: Encodable {
+    let status: String
+    let policy: String
+    let policySHA256: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, policy
+        case policySHA256 = "policy_sha256"
+    }
+}
+
+/// A JSON response body.
+struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+    let value: Value
+    var status: HTTPResponse.Status = .ok
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: JSONText.encode(value))))
+    }
+}

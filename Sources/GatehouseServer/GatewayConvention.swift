@@ -1,0 +1,81 @@
+import Gatehouse
+import HTTPTypes
+
+/// How one gateway tells Gatehouse which request it is asking about, and which statuses it
+/// understands. Each endpoint reads the original request only from its own gateway's headers,
+/// never from another convention's (a client can send those through every gateway).
+public enum GatewayConvention: String, Sendable, CaseIterable {
+    /// nginx `auth_request`: `X-Original-URI` and `X-Original-Method`, set by the config.
+    case nginx
+    /// Envoy `ext_authz` (HTTP service): the check request's own method, and its path after the
+    /// `/v1/auth/envoy` prefix.
+    case envoy
+    /// Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`.
+    case forward
+
+    /// The endpoint's path prefix.
+    public var prefix: String { "/v1/auth/\(rawValue)" }
+
+    /// The original request, or why it cannot be known (a refusal, never a guess).
+    func originalRequest(
+        method: HTTPTypes.HTTPRequest.Method, target: String, authority: String?, headers: HTTPFields
+    ) -> Result<
+        HTTPRequest_, MissingOriginal
+    > {
+        let forwarded = headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        switch self {
+        case .nginx:
+            guard let uri = headers[values: .originalURI].first, let original = headers[values: .originalMethod].first
+            else {
+                return .failure(
+                    MissingOriginal(reason: "the nginx request carries no X-Original-URI or X-Original-Method"))
+            }
+            return .success(HTTPRequest_(method: original, target: uri, host: authority, headers: forwarded))
+        case .envoy:
+            let rest = target.dropFirst(prefix.count)
+            guard rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") else {
+                return .failure(MissingOriginal(reason: "the Envoy check request's path is not under \(prefix)"))
+            }
+            let original = rest.isEmpty || rest.hasPrefix("?") ? "/" + rest : String(rest)
+            return .success(
+                HTTPRequest_(method: method.rawValue, target: original, host: authority, headers: forwarded))
+        case .forward:
+            guard let uri = headers[values: .forwardedURI].first, let original = headers[values: .forwardedMethod].first
+            else {
+                return .failure(
+                    MissingOriginal(reason: "the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method")
+                )
+            }
+            return .success(
+                HTTPRequest_(
+                    method: original, target: uri, host: headers[values: .forwardedHost].first, headers: forwarded))
+        }
+    }
+
+    /// The status this gateway should see for a decision's status. nginx turns anything but
+    /// 2xx/401/403 into 500, so 400 and 503 become 403 there; Envoy, Traefik and Caddy pass the
+    /// status on to the client, so it stays as decided.
+    public func status(for decided: Int) -> Int {
+        switch (self, decided) {
+        case (.nginx, 400), (.nginx, 503): return 403
+        default: return decided
+        }
+    }
+}
+
+/// Why the original request cannot be known.
+struct MissingOriginal: Error {
+    let reason: String
+}
+
+/// The engine's request type, named apart from HTTPTypes'.
+typealias HTTPRequest_ = Gatehouse.HTTPRequest
+
+extension HTTPField.Name {
+    static let originalURI = HTTPField.Name("X-Original-URI")!
+    static let originalMethod = HTTPField.Name("X-Original-Method")!
+    static let forwardedURI = HTTPField.Name("X-Forwarded-Uri")!
+    static let forwardedMethod = HTTPField.Name("X-Forwarded-Method")!
+    static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
+    static let decisionID = HTTPField.Name("X-Gatehouse-Decision")!
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// `gatehouse serve` as a process: it answers a gateway endpoint and stops cleanly on SIGTERM.
+@Suite struct ServeCLITests {
+    static func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "--max-time", "5"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func servesAndStopsOnSigterm() async throws {
+        let port = 20_000 + Int(getpid() % 20_000)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "policies/multi-provider.yaml", "--listen", "127.0.0.1:\(port)"]
+        process.currentDirectoryURL = CLI.root
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? Self.curl(["http://127.0.0.1:\(port)/healthz"])) == "ok\n"
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready)
+        let status = try Self.curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Original-URI: /v1/things", "-H", "X-Original-Method: GET",
+            "http://127.0.0.1:\(port)/v1/auth/nginx",
+        ])
+        #expect(status == "401")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+    }
+}
