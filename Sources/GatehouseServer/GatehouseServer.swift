@@ -9,11 +9,11 @@ import NIOCore
 /// Every endpoint calls the same evaluator as `gatehouse evaluate`.
 public enum GatehouseServer {
     /// The router of the decision service for `policy`; `clock` gives the time of each decision.
-    public static func router(policy: ActivePolicy, clock: @escaping @Sendable () -> Date = { Date() })
-        -> Router<BasicRequestContext>
-    {
+    public static func router(
+        policy: ActivePolicy, log: DecisionLog? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) -> Router<BasicRequestContext> {
         let router = Router()
-        router.middlewares.add(GatewayEndpoints(policy: policy, clock: clock))
+        router.middlewares.add(GatewayEndpoints(policy: policy, log: log, clock: clock))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ in
             let loaded = policy.loaded
@@ -26,9 +26,11 @@ public enum GatehouseServer {
     }
 
     /// An application listening on `host`:`port`.
-    public static func application(policy: ActivePolicy, host: String, port: Int) -> some ApplicationProtocol {
+    public static func application(policy: ActivePolicy, log: DecisionLog? = nil, host: String, port: Int)
+        -> some ApplicationProtocol
+    {
         Application(
-            router: router(policy: policy),
+            router: router(policy: policy, log: log),
             configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"))
     }
 
@@ -70,6 +72,7 @@ struct GatewayEndpoints: RouterMiddleware {
     typealias Context = BasicRequestContext
 
     let policy: ActivePolicy
+    let log: DecisionLog?
     let clock: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -100,7 +103,18 @@ struct GatewayEndpoints: RouterMiddleware {
             return Self.refusal(
                 convention, status: 400, code: "request.missing-original", reason: missing.reason, id: id)
         case .success(let original):
-            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: clock())
+            let started = ContinuousClock.now
+            let now = clock()
+            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: now)
+            let elapsed = ContinuousClock.now - started
+            log?.record(
+                DecisionLog.Entry(
+                    time: RFC3339.format(now), decisionID: id, gateway: convention.rawValue, method: original.method,
+                    path: decision.path, rule: decision.rule, code: decision.code, status: decision.status,
+                    username: decision.identity?.username, provider: decision.identity?.provider,
+                    token: Digest.fingerprint(authorization: original.values(of: "Authorization").first),
+                    latencyMicroseconds: Int(elapsed.components.attoseconds / 1_000_000_000_000)
+                        + Int(elapsed.components.seconds) * 1_000_000))
             return Self.response(decision, convention, id: id)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gatehouse
+import GatehouseIdentity
 import GatehouseServer
 import Hummingbird
 
@@ -13,9 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
             Example:
               gatehouse serve policies/confluence-okta.yaml --listen 127.0.0.1:9000
 
-            Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \\
-            (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \\
-            -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz. Stops on SIGTERM \\
+            Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \
+            (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \
+            -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz. SIGHUP (or \
+            --watch) reloads the policy; a broken file keeps the running one. Stops on SIGTERM \
             or SIGINT after the requests in flight are answered.
             """
     )
@@ -25,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on, host:port (loopback by default).")
     var listen = "127.0.0.1:9000"
+
+    @Option(help: "Append one JSON line per decision to this file, or - for standard output.")
+    var decisionLog: String?
+
+    @Flag(help: "Reload the policy when the file changes (SIGHUP always reloads).")
+    var watch = false
 
     func validate() throws {
         guard let colon = listen.lastIndex(of: ":"), Int(listen[listen.index(after: colon)...]) != nil else {
@@ -44,7 +52,22 @@ struct ServeCommand: AsyncParsableCommand {
         let colon = listen.lastIndex(of: ":")!
         let host = String(listen[..<colon])
         let port = Int(listen[listen.index(after: colon)...])!
+        let log: DecisionLog?
+        do {
+            log = try decisionLog.map(DecisionLog.init(path:))
+        } catch {
+            throw Loading.usage("the decision log `\(decisionLog ?? "")` cannot be opened")
+        }
+        let active = ActivePolicy(loaded)
+        let reloader = PolicyReloader(path: policy, active: active) { Standard.error("gatehouse: " + $0) }
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangup.setEventHandler { reloader.reload() }
+        hangup.resume()
+        let watcher = watch ? Task { await reloader.watch() } : nil
         Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.sha256.prefix(12))) on http://\(listen)\n")
-        try await GatehouseServer.application(policy: ActivePolicy(loaded), host: host, port: port).runService()
+        try await GatehouseServer.application(policy: active, log: log, host: host, port: port).runService()
+        watcher?.cancel()
+        hangup.cancel()
     }
 }

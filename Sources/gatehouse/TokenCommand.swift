@@ -13,8 +13,8 @@ struct TokenCommand: AsyncParsableCommand {
               gatehouse token policies/confluence-okta.yaml --provider okta --client-id 0oa1... \\
                 --client-secret-env OKTA_CLIENT_SECRET --scope content:read
 
-            The client id comes from --client-id or the provider's `client_id`; the secret from \\
-            --client-secret-env NAME, --client-secret-file PATH, or the provider's `client_secret` \\
+            The client id comes from --client-id or the provider's `client_id`; the secret from \
+            --client-secret-env NAME, --client-secret-file PATH, or the provider's `client_secret` \
             reference. A secret is never a plain argument. Prints only the access token.
             """
     )

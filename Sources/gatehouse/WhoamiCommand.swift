@@ -13,8 +13,8 @@ struct WhoamiCommand: AsyncParsableCommand {
               gatehouse whoami policies/confluence-okta.yaml --provider okta --token "$TOKEN"
               gatehouse token policies/jira-keycloak.yaml --provider keycloak | gatehouse whoami policies/jira-keycloak.yaml --provider keycloak --token -
 
-            The step of "which claim holds the username": the output shows every verified claim \\
-            next to the username, groups and scopes the policy's claim mapping takes from them. \\
+            The step of "which claim holds the username": the output shows every verified claim \
+            next to the username, groups and scopes the policy's claim mapping takes from them. \
             Exits 0 when the token verifies, 1 when it is refused, 65 when the provider cannot be asked.
             """
     )

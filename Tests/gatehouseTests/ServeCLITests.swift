@@ -15,11 +15,15 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test func servesAndStopsOnSigterm() async throws {
+    @Test func servesReloadsOnSighupAndStopsOnSigterm() async throws {
         let port = 20_000 + Int(getpid() % 20_000)
+        let policy = NSTemporaryDirectory() + "gatehouse-serve-\(getpid()).yaml"
+        let original = try String(
+            contentsOfFile: CLI.root.appendingPathComponent("policies/multi-provider.yaml").path, encoding: .utf8)
+        try original.write(toFile: policy, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = ["serve", "policies/multi-provider.yaml", "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", policy, "--listen", "127.0.0.1:\(port)"]
         process.currentDirectoryURL = CLI.root
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -35,6 +39,16 @@ import Testing
             "http://127.0.0.1:\(port)/v1/auth/nginx",
         ])
         #expect(status == "401")
+        let before = try Self.curl(["http://127.0.0.1:\(port)/readyz"])
+        try (original + "\n# changed\n").write(toFile: policy, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        var after = before
+        for _ in 0..<50 where after == before {
+            try await Task.sleep(for: .milliseconds(100))
+            after = try Self.curl(["http://127.0.0.1:\(port)/readyz"])
+        }
+        #expect(after != before)
+        #expect(after.contains("policy_sha256"))
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)

@@ -1,0 +1,70 @@
+import Foundation
+import Gatehouse
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@testable import GatehouseIdentity
+@testable import GatehouseServer
+
+@Suite struct OperationsTests {
+    static func temporary(_ name: String) -> String {
+        NSTemporaryDirectory() + "gatehouse-\(getpid())-\(UUID().uuidString.prefix(8))-\(name)"
+    }
+
+    @Test func aBrokenPolicyNeverReplacesAGoodOne() throws {
+        let path = Self.temporary("policy.yaml")
+        try GatewayEndpointTests.yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let active = ActivePolicy(try ActivePolicy.load(SourceFile.read(path)).get())
+        let reports = Mutex<[String]>([])
+        let reloader = PolicyReloader(path: path, active: active) { line in reports.withLock { $0.append(line) } }
+        let first = active.loaded.sha256
+        #expect(!reloader.reload())  // unchanged file: nothing to do
+
+        try (GatewayEndpointTests.yaml + "\n  - id: extra\n    match: { path: /extra }\n    allow: anyone\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(reloader.reload())
+        let second = active.loaded.sha256
+        #expect(second != first)
+
+        try "version: 1\nrules: [oops\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(!reloader.reload())
+        #expect(active.loaded.sha256 == second)
+        #expect(reloader.current == PolicyReloader.Counts(succeeded: 1, failed: 1))
+        #expect(reports.withLock { $0.last?.hasPrefix("reload failed, keeping the running policy") } == true)
+        let decision = active.loaded.evaluator.decide(
+            Gatehouse.HTTPRequest(method: "GET", target: "/extra"), identity: nil, now: .now)
+        #expect(decision.rule == "extra")
+    }
+
+    @Test func decisionsAreLoggedWithoutTheToken() async throws {
+        let path = Self.temporary("decisions.jsonl")
+        let log = try DecisionLog(path: path)
+        let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
+        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded), log: log))
+        let id = try await app.test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v1/auth/forward", method: .get,
+                headers: GatewayEndpointTests.headers([
+                    ("X-Forwarded-Uri", "/rest/deploy/web"), ("X-Forwarded-Method", "POST"),
+                    ("Authorization", "Bearer \(GatewayEndpointTests.token)"),
+                ]))
+            return response.headers[HTTPField.Name("X-Gatehouse-Decision")!]
+        }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains(GatewayEndpointTests.token))
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1)
+        let entry = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(entry?["decision_id"] as? String == id)
+        #expect(entry?["gateway"] as? String == "forward")
+        #expect(entry?["path"] as? String == "/rest/deploy/web")
+        #expect(entry?["rule"] as? String == "deploy")
+        #expect(entry?["code"] as? String == "rule.allow")
+        #expect(entry?["username"] as? String == "ci-bot")
+        #expect(entry?["token"] as? String == String(Digest.sha256Hex(GatewayEndpointTests.token).prefix(12)))
+        #expect(entry?["latency_us"] is Int)
+    }
+}
