@@ -4,7 +4,7 @@ pasted under them, so the docs stay true.
 An example is a fenced ```console block: each line starting with `$ ` is a command (run with bash
 from the project root, with `gatehouse` meaning the built binary); the lines after it, up to the
 next command, are its expected standard output and error. Commands ending in `\\` continue on the
-next line. In expected output, `…` stands for any text on that line (token ids, timestamps).
+next line. A fenced block right after `<!-- file: PATH -->` must equal that file. In expected output, `…` stands for any text on that line (token ids, timestamps).
 Prints `docs: N passed, N failed`.
 """
 import argparse
@@ -17,6 +17,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
+FILE_BLOCK = re.compile(r"^<!-- file: (\S+) -->\n```[^\n]*\n(.*?)^```", re.S | re.M)
 
 
 def examples(path):
@@ -72,6 +73,14 @@ def main():
                 else:
                     failed += 1
                     print(f"FAIL {document.relative_to(ROOT)}: $ {command}\n--- expected\n{wanted}\n--- actual\n{actual}\n")
+        # A block announced by `<!-- file: PATH -->` must show that file exactly.
+        for document in documents:
+            for path, shown in FILE_BLOCK.findall(document.read_text(encoding="utf-8")):
+                if (ROOT / path).read_text(encoding="utf-8") == shown:
+                    passed += 1
+                else:
+                    failed += 1
+                    print(f"FAIL {document.relative_to(ROOT)}: the copy of {path} differs from the file")
     print(f"docs: {passed} passed, {failed} failed")
     return 1 if failed or passed == 0 else 0
 

@@ -1,0 +1,209 @@
+"""End-to-end tests with the real gateways: nginx (Debian), Envoy, Traefik and Caddy (PyPI), each
+with its configuration from `gateways/`, in front of an echo upstream, asking `gatehouse serve`,
+with tokens from the running nanoidp. Every process is started here and stopped by its PID.
+
+Usage: run.py --gatehouse BIN --venv .venv     Prints `gateways: N passed, N failed`.
+"""
+import argparse
+import base64
+import http.client
+import http.server
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GATEHOUSE, UPSTREAM = 19100, 19102
+PORTS = {"nginx": 18181, "envoy": 18182, "caddy": 18183, "traefik": 18185}
+NANOIDP = os.environ.get("GATEHOUSE_NANOIDP", "http://127.0.0.1:9411")
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    """The upstream: answers with the path and identity header it received."""
+    seen = []
+
+    def do_GET(self):
+        Echo.seen.append(self.path)
+        body = json.dumps({"path": self.path, "x-auth-user": self.headers.get_all("X-Auth-User")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def render(name, values):
+    text = (ROOT / "gateways" / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    return text
+
+
+def start_gateways(workdir, venv):
+    processes = {}
+    common = {"GATEHOUSE": f"127.0.0.1:{GATEHOUSE}", "UPSTREAM": f"127.0.0.1:{UPSTREAM}",
+              "GATEHOUSE_PORT": GATEHOUSE, "UPSTREAM_PORT": UPSTREAM}
+    nginx = workdir / "nginx"
+    for sub in ["conf", "logs", "tmp"]:
+        (nginx / sub).mkdir(parents=True)
+    os.chmod(workdir, 0o755)
+    os.chmod(nginx, 0o755)
+    (nginx / "conf" / "nginx.conf").write_text(render("nginx.conf", {**common, "LISTEN": f"127.0.0.1:{PORTS['nginx']}"}))
+    processes["nginx"] = subprocess.Popen(
+        ["/usr/sbin/nginx", "-p", f"{nginx}/", "-c", "conf/nginx.conf", "-e", "stderr"],
+        stdout=open(workdir / "nginx.log", "w"), stderr=subprocess.STDOUT)
+    (workdir / "envoy.yaml").write_text(render("envoy.yaml", {**common, "LISTEN_PORT": PORTS["envoy"]}))
+    processes["envoy"] = subprocess.Popen(
+        [f"{venv}/bin/envoy", "-c", str(workdir / "envoy.yaml"), "--concurrency", "1", "--disable-hot-restart",
+         "--log-level", "warn"], stdout=open(workdir / "envoy.log", "w"), stderr=subprocess.STDOUT)
+    dynamic = workdir / "traefik-dynamic.yml"
+    dynamic.write_text(render("traefik-dynamic.yml", common))
+    (workdir / "traefik.yml").write_text(
+        render("traefik.yml", {**common, "LISTEN": f"127.0.0.1:{PORTS['traefik']}", "DYNAMIC": dynamic}))
+    processes["traefik"] = subprocess.Popen(
+        [f"{venv}/bin/traefik", f"--configFile={workdir / 'traefik.yml'}"],
+        stdout=open(workdir / "traefik.log", "w"), stderr=subprocess.STDOUT)
+    (workdir / "Caddyfile").write_text(render("Caddyfile", {**common, "LISTEN": f"127.0.0.1:{PORTS['caddy']}"}))
+    env = dict(os.environ, HOME=str(workdir), XDG_DATA_HOME=str(workdir / "data"),
+               XDG_CONFIG_HOME=str(workdir / "config"), CADDY_STORAGE=str(workdir / "storage"))
+    processes["caddy"] = subprocess.Popen(
+        [f"{venv}/bin/caddy", "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"],
+        stdout=open(workdir / "caddy.log", "w"), stderr=subprocess.STDOUT, env=env)
+    for name, port in PORTS.items():
+        if not wait_port(port):
+            raise RuntimeError(f"{name} did not start: {(workdir / (name + '.log')).read_text()[-2000:]}")
+    return processes
+
+
+def request(port, path, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    result = (response.status, dict(response.getheaders()), body)
+    connection.close()
+    return result
+
+
+def user_token():
+    data = urllib.parse.urlencode({"grant_type": "password", "username": "admin", "password": "admin"}).encode()
+    req = urllib.request.Request(NANOIDP + "/token", data=data)
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"demo-client:demo-secret").decode())
+    return json.load(urllib.request.urlopen(req, timeout=10))["access_token"]
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, label):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {label}")
+
+
+def header(headers, name):
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def run_checks(name, port, token, tally):
+    bearer = {"Authorization": f"Bearer {token}"}
+    Echo.seen.clear()
+    status, _, body = request(port, "/rest/things?x=1", {**bearer, "X-Auth-User": "evil"})
+    seen = json.loads(body) if status == 200 else {}
+    tally.check(status == 200 and seen.get("x-auth-user") == ["admin"],
+                f"{name}: an allowed request reaches upstream as `admin`, the client's X-Auth-User gone ({status} {seen})")
+    status, headers, _ = request(port, "/rest/things")
+    tally.check(status == 401 and (header(headers, "WWW-Authenticate") or "").startswith('Bearer realm="gateway-tests"'),
+                f"{name}: no token is 401 with a Bearer challenge ({status} {header(headers, 'WWW-Authenticate')})")
+    status, _, _ = request(port, "/rest/things", {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()})
+    tally.check(status == 401, f"{name}: Basic is refused ({status})")
+    Echo.seen.clear()
+    status, _, _ = request(port, "/rest/a%2Fb/things", bearer)
+    tally.check(status != 200 and not Echo.seen, f"{name}: a non-canonical target is refused ({status})")
+    status, _, _ = request(port, "/rest/admin/users", bearer)
+    tally.check(status == 403, f"{name}: a missing scope is 403 ({status})")
+    forged = {"X-Original-URI": "/rest/public/x", "X-Original-Method": "GET", "X-Forwarded-Uri": "/rest/public/x",
+              "X-Forwarded-Method": "GET"}
+    status, _, _ = request(port, "/rest/things", forged)
+    tally.check(status == 401, f"{name}: forged headers of the other conventions change nothing ({status})")
+    status, _, body = request(port, "/rest/public/docs", {"X-Auth-User": "evil"})
+    seen = json.loads(body) if status == 200 else {}
+    tally.check(status == 200 and "evil" not in (seen.get("x-auth-user") or []),
+                f"{name}: a public path passes without a client's X-Auth-User ({status} {seen})")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gatehouse", required=True)
+    parser.add_argument("--venv", required=True)
+    args = parser.parse_args()
+    tally = Tally()
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-gateways-"))
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", UPSTREAM), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    gatehouse = subprocess.Popen(
+        [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}"],
+        stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
+    processes = {}
+    try:
+        if not wait_port(GATEHOUSE):
+            raise RuntimeError("gatehouse did not start")
+        processes = start_gateways(workdir, os.path.abspath(args.venv))
+        token = user_token()
+        for name, port in PORTS.items():
+            run_checks(name, port, token, tally)
+        gatehouse.terminate()
+        gatehouse.wait(timeout=10)
+        for name, port in PORTS.items():
+            Echo.seen.clear()
+            status, _, _ = request(port, "/rest/things", {"Authorization": f"Bearer {token}"})
+            tally.check(status != 200 and not Echo.seen, f"{name}: with Gatehouse stopped the request is refused ({status})")
+    finally:
+        for process in [gatehouse, *processes.values()]:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        upstream.shutdown()
+        if tally.failed == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"(logs in {workdir})")
+    print(f"gateways: {tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
