@@ -10,11 +10,17 @@ import NIOCore
 public enum GatehouseServer {
     /// The router of the decision service for `policy`; `clock` gives the time of each decision.
     public static func router(
-        policy: ActivePolicy, log: DecisionLog? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(),
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) -> Router<BasicRequestContext> {
         let router = Router()
-        router.middlewares.add(GatewayEndpoints(policy: policy, log: log, clock: clock))
+        router.middlewares.add(GatewayEndpoints(policy: policy, log: log, metrics: metrics, clock: clock))
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
         router.get("/readyz") { _, _ in
             let loaded = policy.loaded
             return JSONResponse(Readiness(status: "ready", policy: loaded.file, policySHA256: loaded.sha256))
@@ -26,11 +32,11 @@ public enum GatehouseServer {
     }
 
     /// An application listening on `host`:`port`.
-    public static func application(policy: ActivePolicy, log: DecisionLog? = nil, host: String, port: Int)
-        -> some ApplicationProtocol
-    {
+    public static func application(
+        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int
+    ) -> some ApplicationProtocol {
         Application(
-            router: router(policy: policy, log: log),
+            router: router(policy: policy, log: log, metrics: metrics),
             configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"))
     }
 
@@ -73,6 +79,7 @@ struct GatewayEndpoints: RouterMiddleware {
 
     let policy: ActivePolicy
     let log: DecisionLog?
+    let metrics: ServerMetrics
     let clock: @Sendable () -> Date
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -107,6 +114,7 @@ struct GatewayEndpoints: RouterMiddleware {
             let now = clock()
             let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: now)
             let elapsed = ContinuousClock.now - started
+            metrics.decided(decision, gateway: convention.rawValue, duration: elapsed)
             log?.record(
                 DecisionLog.Entry(
                     time: RFC3339.format(now), decisionID: id, gateway: convention.rawValue, method: original.method,

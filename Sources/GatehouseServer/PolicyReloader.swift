@@ -16,15 +16,20 @@ public final class PolicyReloader: Sendable {
     let path: String
     let active: ActivePolicy
     let report: @Sendable (String) -> Void
+    let metrics: ServerMetrics?
     private let counts = Mutex(Counts())
 
     /// - Parameters:
     ///   - path: the policy file.
     ///   - active: the policy being served.
     ///   - report: where to write what happened (stderr in `gatehouse serve`).
-    public init(path: String, active: ActivePolicy, report: @escaping @Sendable (String) -> Void) {
+    ///   - metrics: where reloads are counted for `/metrics`.
+    public init(
+        path: String, active: ActivePolicy, metrics: ServerMetrics? = nil, report: @escaping @Sendable (String) -> Void
+    ) {
         self.path = path
         self.active = active
+        self.metrics = metrics
         self.report = report
     }
 
@@ -39,12 +44,14 @@ public final class PolicyReloader: Sendable {
             source = try SourceFile.read(path)
         } catch {
             counts.withLock { $0.failed += 1 }
+            metrics?.reloaded(succeeded: false)
             report("reload failed, keeping the running policy: \(error)\n")
             return false
         }
         switch ActivePolicy.load(source) {
         case .failure(let list):
             counts.withLock { $0.failed += 1 }
+            metrics?.reloaded(succeeded: false)
             report(DiagnosticRenderer(sources: [source]).render(list.diagnostics, as: .text))
             report("reload failed, keeping the running policy (sha256 \(active.loaded.sha256.prefix(12)))\n")
             return false
@@ -52,6 +59,7 @@ public final class PolicyReloader: Sendable {
             guard loaded.sha256 != active.loaded.sha256 else { return false }
             active.replace(with: loaded)
             counts.withLock { $0.succeeded += 1 }
+            metrics?.reloaded(succeeded: true)
             report("reloaded \(path) (sha256 \(loaded.sha256.prefix(12)))\n")
             return true
         }

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \
             (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \
-            -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz. SIGHUP (or \
+            -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz, /metrics. SIGHUP (or \
             --watch) reloads the policy; a broken file keeps the running one. Stops on SIGTERM \
             or SIGINT after the requests in flight are answered.
             """
@@ -59,14 +59,18 @@ struct ServeCommand: AsyncParsableCommand {
             throw Loading.usage("the decision log `\(decisionLog ?? "")` cannot be opened")
         }
         let active = ActivePolicy(loaded)
-        let reloader = PolicyReloader(path: policy, active: active) { Standard.error("gatehouse: " + $0) }
+        let metrics = ServerMetrics()
+        let reloader = PolicyReloader(path: policy, active: active, metrics: metrics) {
+            Standard.error("gatehouse: " + $0)
+        }
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
         hangup.setEventHandler { reloader.reload() }
         hangup.resume()
         let watcher = watch ? Task { await reloader.watch() } : nil
         Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.sha256.prefix(12))) on http://\(listen)\n")
-        try await GatehouseServer.application(policy: active, log: log, host: host, port: port).runService()
+        try await GatehouseServer.application(policy: active, log: log, metrics: metrics, host: host, port: port)
+            .runService()
         watcher?.cancel()
         hangup.cancel()
     }

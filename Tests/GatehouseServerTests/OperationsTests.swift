@@ -68,3 +68,27 @@ import Testing
         #expect(entry?["latency_us"] is Int)
     }
 }
+
+extension OperationsTests {
+    @Test func metricsCountDecisionsByResultCodeAndRule() async throws {
+        let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
+        let metrics = ServerMetrics()
+        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded), metrics: metrics))
+        let text = try await app.test(.router) { client in
+            for _ in 0..<2 {
+                _ = try await client.execute(
+                    uri: "/v1/auth/nginx", method: .get,
+                    headers: GatewayEndpointTests.headers([("X-Original-URI", "/rest/x"), ("X-Original-Method", "GET")])
+                )
+            }
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            return String(buffer: response.body)
+        }
+        #expect(
+            text.contains(
+                #"gatehouse_decisions_total{result="deny",code="credentials.missing",rule="rest",gateway="nginx"} 2"#))
+        #expect(text.contains(#"gatehouse_decision_duration_seconds_count{gateway="nginx"} 2"#))
+        metrics.reloaded(succeeded: false)
+        #expect(metrics.render().contains(#"gatehouse_policy_reloads_total{result="failed"} 1"#))
+    }
+}
