@@ -94,9 +94,23 @@ def start_gateways(workdir, venv):
         [f"{venv}/bin/caddy", "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"],
         stdout=open(workdir / "caddy.log", "w"), stderr=subprocess.STDOUT, env=env)
     for name, port in PORTS.items():
-        if not wait_port(port):
+        if not wait_port(port) or not wait_routed(port):
             raise RuntimeError(f"{name} did not start: {(workdir / (name + '.log')).read_text()[-2000:]}")
     return processes
+
+
+def wait_routed(port, timeout=30):
+    """Whether the gateway routes to the upstream yet: Traefik, for one, listens before its file
+    provider's routes are loaded, and answers 404 until then."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if request(port, "/rest/public/ready")[0] == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
 
 
 def request(port, path, headers=None):
