@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "Gatehouse", "GatehouseIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -3,6 +3,7 @@ import Gatehouse
 import GatehouseIdentity
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// The HTTP adapter: one endpoint per gateway convention, `/v1/decide`, `/healthz`, `/readyz`.
@@ -36,9 +37,16 @@ public enum GatehouseServer {
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int
     ) -> some ApplicationProtocol {
         Application(
-            router: router(policy: policy, log: log, metrics: metrics),
+            router: router(policy: policy, log: log, metrics: metrics), server: .http1(configuration: http1),
             configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"))
     }
+
+    /// Limits on what a client may send: a header field of 32 KiB (a 16 KiB token fits), 64 KiB
+    /// of headers, 100 fields; idle connections close after 60 s.
+    static let http1 = HTTP1Channel.Configuration(
+        idleTimeout: .seconds(60),
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: 32 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100))
 
     /// `POST /v1/decide`: a request document in, a decision out. A caller cannot be simulated here:
     /// credentials travel in the request's headers and are verified.

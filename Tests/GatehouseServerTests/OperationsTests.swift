@@ -92,3 +92,24 @@ extension OperationsTests {
         #expect(metrics.render().contains(#"gatehouse_policy_reloads_total{result="failed"} 1"#))
     }
 }
+
+extension OperationsTests {
+    /// Over the network, oversized headers are refused by the HTTP layer before any decision.
+    @Test func oversizedHeadersAreRefused() async throws {
+        let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
+        let app = Application(
+            router: GatehouseServer.router(policy: ActivePolicy(loaded)),
+            server: .http1(configuration: GatehouseServer.http1),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let public_ = [("X-Original-URI", "/status"), ("X-Original-Method", "GET")]
+            let ok = try await client.execute(
+                uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(public_))
+            #expect(ok.status == .ok)
+            // The same allowed request with one 40 KiB header (the HTTP layer's default would take 80 KiB).
+            let huge = GatewayEndpointTests.headers(public_ + [("X-Padding", String(repeating: "a", count: 40 * 1024))])
+            let refused = try? await client.execute(uri: "/v1/auth/nginx", method: .get, headers: huge)
+            #expect(refused.map { $0.status != .ok } ?? true)
+        }
+    }
+}
