@@ -102,12 +102,12 @@ extension OperationsTests {
             server: .http1(configuration: GatehouseServer.http1),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            let public_ = [("X-Original-URI", "/status"), ("X-Original-Method", "GET")]
+            let publicRequest = [("X-Original-URI", "/status"), ("X-Original-Method", "GET")]
             let ok = try await client.execute(
-                uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(public_))
+                uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(publicRequest))
             #expect(ok.status == .ok)
             // The same allowed request with one 40 KiB header (the HTTP layer's default would take 80 KiB).
-            let huge = GatewayEndpointTests.headers(public_ + [("X-Padding", String(repeating: "a", count: 40 * 1024))])
+            let huge = GatewayEndpointTests.headers(publicRequest + [("X-Padding", String(repeating: "a", count: 40 * 1024))])
             let refused = try? await client.execute(uri: "/v1/auth/nginx", method: .get, headers: huge)
             #expect(refused.map { $0.status != .ok } ?? true)
         }
