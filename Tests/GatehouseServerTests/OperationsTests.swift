@@ -107,7 +107,8 @@ extension OperationsTests {
                 uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(publicRequest))
             #expect(ok.status == .ok)
             // The same allowed request with one 40 KiB header (the HTTP layer's default would take 80 KiB).
-            let huge = GatewayEndpointTests.headers(publicRequest + [("X-Padding", String(repeating: "a", count: 40 * 1024))])
+            let huge = GatewayEndpointTests.headers(
+                publicRequest + [("X-Padding", String(repeating: "a", count: 40 * 1024))])
             let refused = try? await client.execute(uri: "/v1/auth/nginx", method: .get, headers: huge)
             #expect(refused.map { $0.status != .ok } ?? true)
         }
