@@ -18,7 +18,7 @@ struct BasicVerifier: Sendable {
         let user = users.first { $0.username == username }
         let key = Digest.sha256Hex("\(username)\u{0}\(password)")
         let hash = user?.bcrypt ?? Self.decoy
-        let matches = await remembered.answer(for: key, now: now) {
+        let (matches, _) = await remembered.answer(for: key, now: now) {
             let ok = Self.bcryptMatches(password, hash: hash)
             return (ok, ok ? Self.rememberFor : 0)
         }

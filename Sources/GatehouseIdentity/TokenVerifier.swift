@@ -11,20 +11,28 @@ public struct TokenVerifier: CredentialVerifier {
     public let remote: RemoteVerifier?
     let basic = BasicVerifier()
     let verified: VerifiedTokenCache
+    let events: VerificationEvents
 
     /// Creates a verifier that takes providers' signing keys from `keys` and asks providers about
     /// tokens through `remote` (without one, userinfo and introspection providers cannot verify).
     /// Verified JWTs are remembered (by SHA-256) in a cache of `cacheSize` entries; 0 disables it.
-    public init(keys: any SigningKeySource, remote: RemoteVerifier? = nil, cacheSize: Int = 10_000) {
+    public init(
+        keys: any SigningKeySource, remote: RemoteVerifier? = nil, cacheSize: Int = 10_000,
+        events: VerificationEvents = .none
+    ) {
         self.keys = keys
         self.remote = remote
         self.verified = VerifiedTokenCache(capacity: cacheSize)
+        self.events = events
     }
 
     /// The verifier a server or a real dry run uses: everything comes from the providers.
-    public static func online(for policy: Policy, fetcher: any HTTPFetching = NetworkFetcher()) -> TokenVerifier {
-        let directory = ProviderDirectory(providers: policy.providers, fetcher: fetcher)
-        return TokenVerifier(keys: directory, remote: RemoteVerifier(directory: directory))
+    public static func online(
+        for policy: Policy, fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none
+    ) -> TokenVerifier {
+        let directory = ProviderDirectory(providers: policy.providers, fetcher: fetcher, events: events)
+        return TokenVerifier(
+            keys: directory, remote: RemoteVerifier(directory: directory, events: events), events: events)
     }
 
     public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
@@ -42,7 +50,10 @@ public struct TokenVerifier: CredentialVerifier {
     /// API token, then sent to the userinfo and introspection providers in policy order.
     func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {
         let key = VerifiedTokenCache.key(token)
-        if let identity = verified.identity(for: key, now: now) { return .verified(identity) }
+        if let identity = verified.identity(for: key, now: now) {
+            events.cacheHit("token")
+            return .verified(identity)
+        }
         let parsed = CompactJWS.parse(token)
         if case .success(let jws) = parsed {
             // The payload is read before the signature only to choose the provider; a payload

@@ -27,16 +27,17 @@ public final class ActivePolicy: Sendable {
     public func replace(with loaded: Loaded) { current.withLock { $0 = loaded } }
 
     /// Reads, checks and compiles `source`; the diagnostics when it has errors.
-    public static func load(_ source: SourceFile, fetcher: any HTTPFetching = NetworkFetcher()) -> Result<
-        Loaded, DiagnosticList
-    > {
+    public static func load(
+        _ source: SourceFile, fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none
+    ) -> Result<Loaded, DiagnosticList> {
         let result = PolicyChecker.check(source)
         guard let policy = result.policy else { return .failure(DiagnosticList(result.diagnostics)) }
         let digest = SHA256.hash(data: Array(source.text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
         return .success(
             Loaded(
                 evaluator: Evaluator(policy: PolicyCompiler.compile(policy)),
-                verifier: TokenVerifier.online(for: policy, fetcher: fetcher), sha256: digest, file: source.name))
+                verifier: TokenVerifier.online(for: policy, fetcher: fetcher, events: events), sha256: digest,
+                file: source.name))
     }
 }
 

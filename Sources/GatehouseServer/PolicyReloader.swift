@@ -48,7 +48,7 @@ public final class PolicyReloader: Sendable {
             report("reload failed, keeping the running policy: \(error)\n")
             return false
         }
-        switch ActivePolicy.load(source) {
+        switch ActivePolicy.load(source, events: metrics?.events ?? .none) {
         case .failure(let list):
             counts.withLock { $0.failed += 1 }
             metrics?.reloaded(succeeded: false)

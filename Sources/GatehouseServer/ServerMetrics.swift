@@ -1,10 +1,12 @@
 import CoreMetrics
 import Foundation
 import Gatehouse
+import GatehouseIdentity
 import Prometheus
 
 /// The server's metrics through swift-metrics, kept in one Prometheus registry and served as text
-/// at `/metrics`: decisions by result, code, rule and gateway; decision latency; policy reloads.
+/// at `/metrics`: decisions by result, code, rule and gateway; decision latency; policy reloads;
+/// cache hits and key-set fetches.
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
@@ -34,6 +36,23 @@ public final class ServerMetrics: Sendable {
         Timer(label: "gatehouse_decision_duration_seconds", dimensions: [("gateway", gateway)], factory: factory)
             .recordNanoseconds(
                 duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Verification's events as counters: `gatehouse_cache_hits_total{cache}` and
+    /// `gatehouse_jwks_fetches_total{provider,result}`.
+    public var events: VerificationEvents {
+        let factory = self.factory
+        return VerificationEvents(
+            cacheHit: { cache in
+                Counter(label: "gatehouse_cache_hits_total", dimensions: [("cache", cache)], factory: factory)
+                    .increment()
+            },
+            keysFetched: { provider, succeeded in
+                Counter(
+                    label: "gatehouse_jwks_fetches_total",
+                    dimensions: [("provider", provider), ("result", succeeded ? "ok" : "failed")], factory: factory
+                ).increment()
+            })
     }
 
     /// Counts a policy reload.

@@ -42,8 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source = try Loading.source(policy)
+        let metrics = ServerMetrics()
         let loaded: ActivePolicy.Loaded
-        switch ActivePolicy.load(source) {
+        switch ActivePolicy.load(source, events: metrics.events) {
         case .success(let ready): loaded = ready
         case .failure(let list):
             Standard.error(DiagnosticRenderer(sources: [source]).render(list.diagnostics, as: .text))
@@ -59,7 +60,6 @@ struct ServeCommand: AsyncParsableCommand {
             throw Loading.usage("the decision log `\(decisionLog ?? "")` cannot be opened")
         }
         let active = ActivePolicy(loaded)
-        let metrics = ServerMetrics()
         let reloader = PolicyReloader(path: policy, active: active, metrics: metrics) {
             Standard.error("gatehouse: " + $0)
         }

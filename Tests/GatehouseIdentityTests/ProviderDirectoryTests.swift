@@ -111,6 +111,18 @@ import Testing
         #expect(fetcher.calls(Self.jwksURL) == 3)
     }
 
+    @Test func keySetFetchesAreReported() async throws {
+        let fetched = Mutex<[String]>([])
+        let fetcher = FakeFetcher()
+        fetcher.set(Self.discovery, body: #"{"issuer":"\#(Self.base)","jwks_uri":"\#(Self.jwksURL)"}"#)
+        fetcher.set(Self.jwksURL, body: TokenMinter.jwks)
+        let provider = try #require(try Support.policy().provider("idp"))
+        let events = VerificationEvents(keysFetched: { id, ok in fetched.withLock { $0.append("\(id):\(ok)") } })
+        let directory = ProviderDirectory(providers: [provider], fetcher: fetcher, events: events)
+        _ = await directory.keys(for: provider, refresh: false)
+        #expect(fetched.withLock { $0 } == ["idp:true"])
+    }
+
     @Test func concurrentFetchesShareOneRequest() async throws {
         let (fetcher, _, directory, provider) = try Self.setUp()
         fetcher.delay = .milliseconds(200)
@@ -205,7 +217,9 @@ struct SilentRedirect: HTTPFetching {
 
     @Test func repeatedTokensSkipVerificationUntilTheyExpire() async throws {
         let keys = CountingKeys()
-        let verifier = TokenVerifier(keys: keys)
+        let hits = Mutex(0)
+        let verifier = TokenVerifier(
+            keys: keys, events: VerificationEvents(cacheHit: { _ in hits.withLock { $0 += 1 } }))
         let policy = try Support.policy()
         let token = TokenMinter.token(
             header: #"{"alg":"RS256","kid":"rsa"}"#, payload: TokenMinter.claims(), signer: .rs256)
@@ -221,6 +235,7 @@ struct SilentRedirect: HTTPFetching {
         #expect(await outcome(token, 0) == "alice")
         #expect(await outcome(token, 200) == "alice")
         #expect(keys.count.withLock { $0 } == 1)
+        #expect(hits.withLock { $0 } == 1)
         #expect(await outcome(token, 301) == "alice")  // past the 5-minute cap: verified again
         #expect(keys.count.withLock { $0 } == 2)
         #expect(await outcome(token, 631) == "token.expired")  // exp + 30 s leeway

@@ -90,6 +90,10 @@ extension OperationsTests {
         #expect(text.contains(#"gatehouse_decision_duration_seconds_count{gateway="nginx"} 2"#))
         metrics.reloaded(succeeded: false)
         #expect(metrics.render().contains(#"gatehouse_policy_reloads_total{result="failed"} 1"#))
+        metrics.events.cacheHit("token")
+        metrics.events.keysFetched("okta", false)
+        #expect(metrics.render().contains(#"gatehouse_cache_hits_total{cache="token"} 1"#))
+        #expect(metrics.render().contains(#"gatehouse_jwks_fetches_total{provider="okta",result="failed"} 1"#))
     }
 }
 

@@ -16,12 +16,14 @@ public final class ProviderDirectory: SigningKeySource {
     ///   - clock: the current time; injected so cache expiry can be tested.
     public init(
         providers: [Provider], fetcher: any HTTPFetching = NetworkFetcher(), timeout: Duration = .seconds(2),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() }, events: VerificationEvents = .none
     ) {
         self.fetcher = fetcher
         self.timeout = timeout
         states = Dictionary(
-            providers.map { ($0.id, ProviderState(provider: $0, fetcher: fetcher, timeout: timeout, clock: clock)) },
+            providers.map {
+                ($0.id, ProviderState(provider: $0, fetcher: fetcher, timeout: timeout, clock: clock, events: events))
+            },
             uniquingKeysWith: { first, _ in first })
     }
 
@@ -52,17 +54,22 @@ actor ProviderState {
     let fetcher: any HTTPFetching
     let timeout: Duration
     let clock: @Sendable () -> Date
+    let events: VerificationEvents
 
     private var discovered: (endpoints: ProviderEndpoints, fetched: Date)?
     private var cached: (keys: SigningKeySet, fetched: Date, lifetime: TimeInterval)?
     private var lastForcedRefresh: Date?
     private var inFlight: Task<Result<(SigningKeySet, TimeInterval), ProviderUnavailable>, Never>?
 
-    init(provider: Provider, fetcher: any HTTPFetching, timeout: Duration, clock: @escaping @Sendable () -> Date) {
+    init(
+        provider: Provider, fetcher: any HTTPFetching, timeout: Duration, clock: @escaping @Sendable () -> Date,
+        events: VerificationEvents
+    ) {
         self.provider = provider
         self.fetcher = fetcher
         self.timeout = timeout
         self.clock = clock
+        self.events = events
     }
 
     func keys(refresh: Bool) async -> Result<SigningKeySet, ProviderUnavailable> {
@@ -108,6 +115,7 @@ actor ProviderState {
             result = await download(url)
         }
         if case .success(let (keys, lifetime)) = result { cached = (keys, clock(), lifetime) }
+        events.keysFetched(provider.id, (try? result.get()) != nil)
         return result
     }
 

@@ -10,6 +10,7 @@ public final class RemoteVerifier: Sendable {
     let directory: ProviderDirectory
     let cache: AnswerCache<Answer>
     let clock: @Sendable () -> Date
+    let events: VerificationEvents
 
     /// How long a refusal (401, `active: false`) is remembered, to blunt floods of bad tokens.
     static let refusalLifetime: TimeInterval = 10
@@ -17,18 +18,22 @@ public final class RemoteVerifier: Sendable {
     /// - Parameters:
     ///   - directory: where the providers' endpoints come from.
     ///   - capacity: how many answers the cache keeps (least recently used go first).
+    ///   - events: where cache hits are reported.
     public init(
-        directory: ProviderDirectory, capacity: Int = 10_000, clock: @escaping @Sendable () -> Date = { Date() }
+        directory: ProviderDirectory, capacity: Int = 10_000, clock: @escaping @Sendable () -> Date = { Date() },
+        events: VerificationEvents = .none
     ) {
         self.directory = directory
         self.cache = AnswerCache(capacity: capacity)
         self.clock = clock
+        self.events = events
     }
 
     /// The claims `provider` vouches for, for `token`.
     func verify(_ token: String, with provider: Provider) async -> Verification {
         let key = provider.id + ":" + Digest.sha256Hex(token)
-        let answer = await cache.answer(for: key, now: clock()) { [self] in await ask(provider, about: token) }
+        let (answer, hit) = await cache.answer(for: key, now: clock()) { [self] in await ask(provider, about: token) }
+        if hit { events.cacheHit("answer") }
         switch answer {
         case .claims(let claims):
             switch provider.identity(from: claims) {
@@ -133,15 +138,15 @@ actor AnswerCache<Value: Sendable> {
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    /// The cached answer for `key`, or the one `ask` gets (shared by concurrent callers).
+    /// The cached answer for `key` (and `hit`), or the one `ask` gets (shared by concurrent callers).
     func answer(
         for key: String, now: Date, ask: @escaping @Sendable () async -> (Value, TimeInterval)
-    ) async -> Value {
+    ) async -> (Value, hit: Bool) {
         tick += 1
         if var entry = entries[key], now < entry.expires {
             entry.used = tick
             entries[key] = entry
-            return entry.answer
+            return (entry.answer, true)
         }
         let task: Task<(Value, TimeInterval), Never>
         if let running = inFlight[key] {
@@ -158,7 +163,7 @@ actor AnswerCache<Value: Sendable> {
         } else {
             entries[key] = nil
         }
-        return answer
+        return (answer, false)
     }
 
     /// Drops the least recently used tenth (at least one entry).
