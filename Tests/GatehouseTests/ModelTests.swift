@@ -94,7 +94,17 @@ import Testing
 
     @Test(arguments: mappings)
     func claimMapping(_ mapping: String, _ username: String, _ groups: [String], _ scopes: [String]) throws {
-        let policy = try Fixtures.compile(
+        let policy = try Self.oidcPolicy(claims: mapping)
+        let identity = try policy.identity(for: .provider("p", claims: Self.claims), now: .now).get()
+        #expect(identity.username == username)
+        #expect(identity.groups == groups)
+        #expect(identity.scopes == scopes)
+        #expect(identity.subject == "00u1")
+    }
+
+    /// A policy with one `oidc` provider `p` and the claim mapping `claims`.
+    static func oidcPolicy(claims: String) throws -> CompiledPolicy {
+        try Fixtures.compile(
             """
             version: 1
             providers:
@@ -102,14 +112,9 @@ import Testing
                 kind: oidc
                 issuer: https://idp.example.com
                 audiences: [api]
-                claims: \(mapping)
+                claims: \(claims)
             rules: []
             """)
-        let identity = try policy.identity(for: .provider("p", claims: Self.claims), now: .now).get()
-        #expect(identity.username == username)
-        #expect(identity.groups == groups)
-        #expect(identity.scopes == scopes)
-        #expect(identity.subject == "00u1")
     }
 
     @Test func decisionJSONAlwaysHasRuleAndIdentity() throws {
@@ -130,17 +135,7 @@ extension ModelTests {
         ("empty", "token.no-username"), ("crlf", "token.bad-username"),
     ])
     func usernameClaimMustBeAPlainString(_ claim: String, _ code: String) throws {
-        let policy = try Fixtures.compile(
-            """
-            version: 1
-            providers:
-              p:
-                kind: oidc
-                issuer: https://idp.example.com
-                audiences: [api]
-                claims: { username: \(claim) }
-            rules: []
-            """)
+        let policy = try Self.oidcPolicy(claims: "{ username: \(claim) }")
         var claims = Self.claims
         claims["empty"] = .string("")
         claims["crlf"] = .string("alice\r\nX-Auth-User: admin")
