@@ -46,6 +46,28 @@ public struct TokenVerifier: CredentialVerifier {
         }
     }
 
+    /// Whether each provider can be used now: its keys (for `jwt`) or its endpoints (for userinfo
+    /// and introspection) are at hand, from the cache or fetched. Nil for a ready provider, else why not.
+    public func readiness(of providers: [Provider]) async -> [String: String?] {
+        var states: [String: String?] = [:]
+        for provider in providers {
+            if provider.verify == .jwt {
+                switch await keys.keys(for: provider, refresh: false) {
+                case .success: states[provider.id] = .some(nil)
+                case .failure(let failure): states[provider.id] = failure.reason
+                }
+            } else if let remote {
+                switch await remote.directory.endpoints(for: provider) {
+                case .success: states[provider.id] = .some(nil)
+                case .failure(let failure): states[provider.id] = failure.reason
+                }
+            } else {
+                states[provider.id] = "no network verifier"
+            }
+        }
+        return states
+    }
+
     /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
     /// API token, then sent to the userinfo and introspection providers in policy order.
     func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {

@@ -22,9 +22,15 @@ public enum GatehouseServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
-        router.get("/readyz") { _, _ in
+        router.get("/readyz") { request, context in
             let loaded = policy.loaded
-            return JSONResponse(Readiness(status: "ready", policy: loaded.file, policySHA256: loaded.sha256))
+            let states = await loaded.verifier.readiness(of: loaded.evaluator.policy.policy.providers)
+            let unready = states.compactMapValues { $0 }
+            let readiness = Readiness(
+                status: unready.isEmpty ? "ready" : "not ready", policy: loaded.file, policySHA256: loaded.sha256,
+                providers: states.mapValues { $0 ?? "ready" })
+            return try JSONResponse(readiness, status: unready.isEmpty ? .ok : .serviceUnavailable)
+                .response(from: request, context: context)
         }
         router.post("/v1/decide") { request, context in
             try await decide(request, context: context, policy: policy, clock: clock)
@@ -182,13 +188,15 @@ struct Refusal: Encodable {
     }
 }
 
+/// `/readyz`: the policy in force and whether each provider can be used (a reason when not).
 struct Readiness: Encodable {
     let status: String
     let policy: String
     let policySHA256: String
+    let providers: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case status, policy
+        case status, policy, providers
         case policySHA256 = "policy_sha256"
     }
 }

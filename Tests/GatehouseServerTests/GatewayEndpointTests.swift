@@ -160,6 +160,7 @@ import Testing
             let body = try JSONSerialization.jsonObject(with: Data(buffer: ready.body)) as? [String: Any]
             #expect(body?["status"] as? String == "ready")
             #expect((body?["policy_sha256"] as? String)?.count == 64)
+            #expect((body?["providers"] as? [String: String]) == [:])
         }
     }
 }

@@ -118,3 +118,28 @@ extension OperationsTests {
         }
     }
 }
+
+extension OperationsTests {
+    /// `/readyz` is 503 while a provider cannot be used, and names it and why.
+    @Test func readinessNamesProvidersThatCannotBeUsed() async throws {
+        let yaml = """
+            version: 1
+            providers:
+              gone:
+                kind: oidc
+                issuer: http://127.0.0.1:9
+                audiences: [api]
+            rules: []
+            """
+        let loaded = try ActivePolicy.load(SourceFile(name: "gone.yaml", text: yaml)).get()
+        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded)))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            #expect(body?["status"] as? String == "not ready")
+            let reason = (body?["providers"] as? [String: String])?["gone"]
+            #expect(reason?.hasPrefix("discovery cannot be reached") == true)
+        }
+    }
+}
