@@ -13,7 +13,7 @@ public enum Digest {
     }
 
     /// Lowercase hex SHA-256 of `text`.
-    static func sha256Hex(_ text: String) -> String {
+    public static func sha256Hex(_ text: String) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -92,7 +92,7 @@ public struct TokenVerifier: CredentialVerifier {
             }
             return await verify(token, jws: jws, claims: claims, key: key, with: provider, now: now)
         }
-        if let apiToken = APITokenMatcher.match(token, in: policy.apiTokens) {
+        if let apiToken = APITokenMatcher.match(digest: key, in: policy.apiTokens) {
             switch apiToken.identity(at: now) {
             case .success(let identity): return .verified(identity)
             case .failure(let rejection): return .rejected(rejection)
@@ -179,8 +179,9 @@ public struct TokenVerifier: CredentialVerifier {
 
 /// Finds the API token whose SHA-256 matches, comparing every entry in constant time.
 enum APITokenMatcher {
-    static func match(_ token: String, in tokens: [APIToken]) -> APIToken? {
-        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+    /// The token whose stored hash equals `digest`, the SHA-256 of the presented token.
+    static func match(digest: SHA256Digest, in tokens: [APIToken]) -> APIToken? {
+        let digest = Array(digest)
         var found: APIToken?
         for candidate in tokens {
             let expected = hexBytes(candidate.sha256)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Gatehouse
 import GatehouseIdentity
@@ -32,17 +31,11 @@ public final class ActivePolicy: Sendable {
     ) -> Result<Loaded, DiagnosticList> {
         let result = PolicyChecker.check(source)
         guard let policy = result.policy else { return .failure(DiagnosticList(result.diagnostics)) }
-        let digest = SHA256.hash(data: Array(source.text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        let digest = Digest.sha256Hex(source.text)
         return .success(
             Loaded(
                 evaluator: Evaluator(policy: PolicyCompiler.compile(policy)),
                 verifier: TokenVerifier.online(for: policy, fetcher: fetcher, events: events), sha256: digest,
                 file: source.name))
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

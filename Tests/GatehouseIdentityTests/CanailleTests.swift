@@ -22,11 +22,7 @@ struct CanailleTests {
                 match: { path: /api/** }
                 require: authenticated
             """
-        let result = PolicyChecker.check(SourceFile(name: "canaille.yaml", text: yaml))
-        guard let policy = result.policy else {
-            throw SupportError(message: DiagnosticRenderer(sources: []).render(result.diagnostics, as: .text))
-        }
-        return PolicyCompiler.compile(policy)
+        return try Support.compile(yaml, name: "canaille.yaml")
     }
 
     static func outcome(_ token: String, _ policy: CompiledPolicy) async -> String {

@@ -20,11 +20,7 @@ struct IdentityProviderTests {
             rules:
             \(rules.isEmpty ? "  - id: api\n    match: { path: /api/** }\n    require: authenticated" : rules)
             """
-        let result = PolicyChecker.check(SourceFile(name: "nano.yaml", text: yaml))
-        guard let policy = result.policy else {
-            throw SupportError(message: DiagnosticRenderer(sources: []).render(result.diagnostics, as: .text))
-        }
-        return PolicyCompiler.compile(policy)
+        return try Support.compile(yaml, name: "nano.yaml")
     }
 
     static let jwt = """

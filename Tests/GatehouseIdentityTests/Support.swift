@@ -48,7 +48,12 @@ enum Support {
                 match: { path: /api/** }
                 require: authenticated
             """
-        let result = PolicyChecker.check(SourceFile(name: "identity.yaml", text: yaml))
+        return try Support.compile(yaml, name: "identity.yaml")
+    }
+
+    /// Checks and compiles a policy that must be valid; its diagnostics are the error otherwise.
+    static func compile(_ yaml: String, name: String) throws -> CompiledPolicy {
+        let result = PolicyChecker.check(SourceFile(name: name, text: yaml))
         guard let policy = result.policy else {
             throw SupportError(message: DiagnosticRenderer(sources: []).render(result.diagnostics, as: .text))
         }
