@@ -6,18 +6,28 @@ import Foundation
 public enum Digest {
     /// The name of the credential in an `Authorization` value for logs: the first 12 hex digits of
     /// the SHA-256 of its token (or of the Basic value); nil without one.
+    /// Read over bytes: it runs for every logged decision, on values of a kilobyte or more.
     public static func fingerprint(authorization: String?) -> String? {
-        guard let authorization, let space = authorization.firstIndex(of: " ") else { return nil }
-        let credential = authorization[space...].trimmingCharacters(in: .whitespaces)
-        return credential.isEmpty ? nil : String(sha256Hex(credential).prefix(12))
+        guard let bytes = authorization?.utf8, let space = bytes.firstIndex(of: UInt8(ascii: " ")) else {
+            return nil
+        }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let rest = bytes[bytes.index(after: space)...]
+        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) })
+        else { return nil }
+        return String(hex(SHA256.hash(data: Array(bytes[first...last]))).prefix(12))
     }
 
     /// Lowercase hex SHA-256 of `text`.
     public static func sha256Hex(_ text: String) -> String {
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(text.utf8)) {
+        for byte in digest {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
         }
