@@ -3,8 +3,11 @@ import CYaml
 /// A streaming pass over libyaml's events that refuses what Gatehouse never accepts in a policy,
 /// before anything builds a tree: anchors and aliases (billion laughs), explicit tags, merge keys,
 /// keys that are not scalars, duplicate keys, more than one document, nesting deeper than
-/// ``maxDepth``. The first anchor and the first alias are reported, not every one. It holds one frame per open collection, so time and memory stay linear in the
-/// input even for hostile documents; Yams' composer only ever sees documents that passed.
+/// ``maxDepth``. The first anchor and the first alias are reported, not every one. It holds one
+/// frame per open collection, so time and memory stay linear in the input even for hostile
+/// documents. The same pass builds the located tree, which is returned only when nothing was
+/// refused (composing it with Yams as well cost a second, heavier tree: more time and more memory
+/// left fragmented after a large policy was read).
 struct YAMLGate {
     /// The deepest nesting accepted.
     static let maxDepth = 64
@@ -13,14 +16,27 @@ struct YAMLGate {
 
     private struct Frame {
         let isMapping: Bool
+        let location: SourceLocation
         var expectingKey = true
         var keys: [String: SourceLocation] = [:]
+        /// What has been read into it: a sequence's items, a mapping's entries and its pending key.
+        var items: [YAMLNode] = []
+        var entries: [YAMLEntry] = []
+        var key: Located<String>?
+
+        var node: YAMLNode { isMapping ? .mapping(entries, location) : .sequence(items, location) }
+    }
+
+    /// What a pass found: the problems, and the document's root when there were none.
+    struct Outcome {
+        var problems: [Diagnostic] = []
+        var root: YAMLNode?
     }
 
     let source: SourceFile
 
-    /// Returns every problem found; empty when the document may be composed.
-    func check() -> [Diagnostic] {
+    /// Reads the document: every problem found, or its root (nil for an empty document).
+    func read() -> Outcome {
         var bytes = Array(source.text.utf8)
         bytes.append(0)
         return bytes.withUnsafeBufferPointer { buffer in
@@ -32,9 +48,11 @@ struct YAMLGate {
         }
     }
 
-    private func walk(_ parser: inout yaml_parser_t) -> [Diagnostic] {
+    private func walk(_ parser: inout yaml_parser_t) -> Outcome {
         var problems: [Diagnostic] = []
         var stack: [Frame] = []
+        var root: YAMLNode?
+        var finished: Outcome { problems.isEmpty ? Outcome(root: root) : Outcome(problems: problems) }
         var documents = 0
         var sawAlias = false
         var sawAnchor = false
@@ -42,14 +60,14 @@ struct YAMLGate {
         while problems.count < Self.maxDiagnostics {
             guard yaml_parser_parse(&parser, &event) == 1 else {
                 problems.append(syntaxError(parser))
-                return problems
+                return Outcome(problems: problems)
             }
             defer { yaml_event_delete(&event) }
             let location = source.location(
                 line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
             switch event.type {
             case YAML_STREAM_END_EVENT:
-                return problems
+                return finished
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
@@ -57,7 +75,7 @@ struct YAMLGate {
                         .error(
                             "yaml.multiple-documents", "a policy file holds exactly one YAML document",
                             at: location, help: "remove the `---` line and everything after it"))
-                    return problems
+                    return Outcome(problems: problems)
                 }
             case YAML_ALIAS_EVENT:
                 defer { sawAlias = true }
@@ -75,6 +93,11 @@ struct YAMLGate {
                     decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)),
                     as: UTF8.self)
                 let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+                if let frame = stack.last, frame.isMapping, frame.expectingKey {
+                    stack[stack.count - 1].key = Located(text, at: location)
+                } else {
+                    add(.scalar(YAMLScalar(text: text, isPlain: plain, location: location)), to: &stack, root: &root)
+                }
                 noteValue(&stack, problems: &problems, key: (text, plain), at: location)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
@@ -87,21 +110,38 @@ struct YAMLGate {
                             "yaml.complex-key", "a mapping key must be a plain string", at: location))
                 }
                 noteValue(&stack, problems: &problems, key: nil, at: location)
-                stack.append(Frame(isMapping: isMapping))
+                stack.append(Frame(isMapping: isMapping, location: location))
                 if stack.count > Self.maxDepth {
                     problems.append(
                         .error(
                             "yaml.too-deep", "the document is nested deeper than \(Self.maxDepth) levels",
                             at: location))
-                    return problems
+                    return Outcome(problems: problems)
                 }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                stack.removeLast()
+                let frame = stack.removeLast()
+                add(frame.node, to: &stack, root: &root)
             default:
                 break
             }
         }
-        return problems
+        return Outcome(problems: problems)
+    }
+
+    /// Puts a finished value into the innermost collection, under its pending key in a mapping,
+    /// or makes it the root.
+    private func add(_ node: YAMLNode, to stack: inout [Frame], root: inout YAMLNode?) {
+        guard !stack.isEmpty else {
+            root = node
+            return
+        }
+        if stack[stack.count - 1].isMapping {
+            guard let key = stack[stack.count - 1].key else { return }  // a refused complex key
+            stack[stack.count - 1].entries.append(YAMLEntry(key: key, value: node))
+            stack[stack.count - 1].key = nil
+        } else {
+            stack[stack.count - 1].items.append(node)
+        }
     }
 
     /// Records that a value (or a key) was read in the innermost collection.

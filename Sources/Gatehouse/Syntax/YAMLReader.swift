@@ -1,6 +1,4 @@
-import Yams
-
-/// Reads one policy-shaped YAML document into located nodes: the gate first, then Yams' composer.
+/// Reads one policy-shaped YAML document into located nodes, through libyaml's events (``YAMLGate``).
 public enum YAMLReader {
     /// The largest document read, in bytes.
     public static let maxBytes = 4 * 1024 * 1024
@@ -15,39 +13,12 @@ public enum YAMLReader {
                         "yaml.too-large", "the file is larger than 4 MiB", at: start)
                 ]))
         }
-        let problems = YAMLGate(source: source).check()
-        guard problems.isEmpty else { return .failure(DiagnosticList(problems)) }
-        do {
-            let parser = try Parser(yaml: source.text)
-            guard let root = try parser.singleRoot() else {
-                return .failure(DiagnosticList([.error("yaml.empty", "the file is empty", at: start)]))
-            }
-            return .success(convert(root, in: source))
-        } catch {
-            return .failure(
-                DiagnosticList([
-                    .error(
-                        "yaml.syntax", "the YAML cannot be parsed", at: start)
-                ]))
+        let outcome = YAMLGate(source: source).read()
+        guard outcome.problems.isEmpty else { return .failure(DiagnosticList(outcome.problems)) }
+        guard let root = outcome.root else {
+            return .failure(DiagnosticList([.error("yaml.empty", "the file is empty", at: start)]))
         }
-    }
-
-    private static func convert(_ node: Node, in source: SourceFile) -> YAMLNode {
-        let location = source.location(line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
-        switch node {
-        case .scalar(let scalar):
-            return .scalar(YAMLScalar(text: scalar.string, isPlain: scalar.style == .plain, location: location))
-        case .sequence(let sequence):
-            return .sequence(sequence.map { convert($0, in: source) }, location)
-        case .mapping(let mapping):
-            let entries = mapping.map { key, value in
-                let keyLocation = source.location(line: key.mark?.line ?? 1, column: key.mark?.column ?? 1)
-                return YAMLEntry(key: Located(key.string ?? "", at: keyLocation), value: convert(value, in: source))
-            }
-            return .mapping(entries, location)
-        case .alias:
-            preconditionFailure("the gate refuses aliases before composing")
-        }
+        return .success(root)
     }
 }
 
