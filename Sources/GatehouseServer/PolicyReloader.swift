@@ -18,6 +18,8 @@ public final class PolicyReloader: Sendable {
     let report: @Sendable (String) -> Void
     let metrics: ServerMetrics?
     private let counts = Mutex(Counts())
+    /// Held for a whole reload, so a SIGHUP and the watcher seeing the same change load it once.
+    private let serial = Mutex(())
 
     /// - Parameters:
     ///   - path: the policy file.
@@ -39,6 +41,10 @@ public final class PolicyReloader: Sendable {
     /// Reads the file again; returns whether the served policy changed.
     @discardableResult
     public func reload() -> Bool {
+        serial.withLock { _ in reloadAlone() }
+    }
+
+    private func reloadAlone() -> Bool {
         let source: SourceFile
         do {
             source = try SourceFile.read(path)

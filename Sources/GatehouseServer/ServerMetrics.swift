@@ -3,6 +3,7 @@ import Foundation
 import Gatehouse
 import GatehouseIdentity
 import Prometheus
+import Synchronization
 
 /// The server's metrics through swift-metrics, kept in one Prometheus registry and served as text
 /// at `/metrics`: decisions by result, code, rule and gateway; decision latency; policy reloads;
@@ -10,6 +11,18 @@ import Prometheus
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    /// The metrics made so far: the registry would find them too, but validates and sorts every
+    /// name first, on every request. Decisions are keyed without building arrays.
+    private let decisionCounters = Mutex<[DecisionKey: CoreMetrics.Counter]>([:])
+    private let decisionTimers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let counters = Mutex<[[String]: CoreMetrics.Counter]>([:])
+
+    private struct DecisionKey: Hashable, Sendable {
+        let result: String
+        let code: String
+        let rule: String
+        let gateway: String
+    }
 
     /// Latency buckets, from 10 µs to 1 s: cached decisions sit at the bottom, provider calls at the top.
     static let buckets: [Duration] = [
@@ -26,42 +39,53 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a decision and records how long it took.
     func decided(_ decision: Decision, gateway: String, duration: Duration) {
-        Counter(
-            label: "gatehouse_decisions_total",
-            dimensions: [
-                ("result", decision.decision.rawValue), ("code", decision.code), ("rule", decision.rule ?? ""),
-                ("gateway", gateway),
-            ], factory: factory
-        ).increment()
-        Timer(label: "gatehouse_decision_duration_seconds", dimensions: [("gateway", gateway)], factory: factory)
-            .recordNanoseconds(
-                duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = DecisionKey(
+            result: decision.decision.rawValue, code: decision.code, rule: decision.rule ?? "", gateway: gateway)
+        Self.made(key, in: decisionCounters) {
+            Counter(
+                label: "gatehouse_decisions_total",
+                dimensions: [("result", key.result), ("code", key.code), ("rule", key.rule), ("gateway", gateway)],
+                factory: factory)
+        }
+        .increment()
+        Self.made(gateway, in: decisionTimers) {
+            Timer(label: "gatehouse_decision_duration_seconds", dimensions: [("gateway", gateway)], factory: factory)
+        }
+        .recordNanoseconds(
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Verification's events as counters: `gatehouse_cache_hits_total{cache}` and
     /// `gatehouse_jwks_fetches_total{provider,result}`.
     public var events: VerificationEvents {
-        let factory = self.factory
-        return VerificationEvents(
-            cacheHit: { cache in
-                Counter(label: "gatehouse_cache_hits_total", dimensions: [("cache", cache)], factory: factory)
-                    .increment()
-            },
+        VerificationEvents(
+            cacheHit: { cache in self.counter("gatehouse_cache_hits_total", [("cache", cache)]).increment() },
             keysFetched: { provider, succeeded in
-                Counter(
-                    label: "gatehouse_jwks_fetches_total",
-                    dimensions: [("provider", provider), ("result", succeeded ? "ok" : "failed")], factory: factory
+                self.counter(
+                    "gatehouse_jwks_fetches_total", [("provider", provider), ("result", succeeded ? "ok" : "failed")]
                 ).increment()
             })
     }
 
     /// Counts a policy reload.
     public func reloaded(succeeded: Bool) {
-        Counter(
-            label: "gatehouse_policy_reloads_total", dimensions: [("result", succeeded ? "ok" : "failed")],
-            factory: factory
-        )
-        .increment()
+        counter("gatehouse_policy_reloads_total", [("result", succeeded ? "ok" : "failed")]).increment()
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        Self.made([label] + dimensions.flatMap { [$0.0, $0.1] }, in: counters) {
+            Counter(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    /// The metric kept under `key`, made by `make` the first time.
+    private static func made<Key: Hashable & Sendable, Metric: Sendable>(
+        _ key: Key, in cache: borrowing Mutex<[Key: Metric]>, make: () -> Metric
+    ) -> Metric {
+        if let metric = cache.withLock({ $0[key] }) { return metric }
+        let metric = make()
+        cache.withLock { $0[key] = metric }
+        return metric
     }
 
     /// The Prometheus text exposition.

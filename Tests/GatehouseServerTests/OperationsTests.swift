@@ -39,6 +39,22 @@ import Testing
         #expect(decision.rule == "extra")
     }
 
+    /// A SIGHUP and the watcher can see the same change at once: it is loaded and counted once.
+    @Test func concurrentReloadsOfOneChangeSwapOnce() async throws {
+        let path = Self.temporary("policy.yaml")
+        try GatewayEndpointTests.yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let active = ActivePolicy(try ActivePolicy.load(SourceFile.read(path)).get())
+        let reloader = PolicyReloader(path: path, active: active) { _ in }
+        try (GatewayEndpointTests.yaml + "\n  - id: extra\n    match: { path: /extra }\n    allow: anyone\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let swaps = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { reloader.reload() } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(swaps == 1)
+        #expect(reloader.current == PolicyReloader.Counts(succeeded: 1, failed: 0))
+    }
+
     @Test func decisionsAreLoggedWithoutTheToken() async throws {
         let path = Self.temporary("decisions.jsonl")
         let log = try DecisionLog(path: path)
@@ -60,6 +76,7 @@ import Testing
         let entry = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
         #expect(entry?["decision_id"] as? String == id)
         #expect(entry?["gateway"] as? String == "forward")
+        #expect(entry?["policy"] as? String == String(loaded.sha256.prefix(12)))
         #expect(entry?["path"] as? String == "/rest/deploy/web")
         #expect(entry?["rule"] as? String == "deploy")
         #expect(entry?["code"] as? String == "rule.allow")
@@ -70,6 +87,21 @@ import Testing
 }
 
 extension OperationsTests {
+    /// The log's lines are written by hand, not by JSONEncoder: every string survives a JSON parser.
+    @Test func logLinesAreJSONWhateverTheStrings() throws {
+        let awkward = "a\"b\\c/d\u{01}\n\té😀"
+        var line = JSONLine()
+        line.add("path", awkward)
+        line.add("rule", nil)
+        line.add("status", 403)
+        let text = line.finished()
+        #expect(text.hasSuffix("}\n"))
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(object?["path"] as? String == awkward)
+        #expect(object?["status"] as? Int == 403)
+        #expect(object?.keys.sorted() == ["path", "status"])
+    }
+
     @Test func metricsCountDecisionsByResultCodeAndRule() async throws {
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
         let metrics = ServerMetrics()
