@@ -6,22 +6,21 @@ Usage: run.py --gatehouse BIN --venv .venv     Prints `gateways: N passed, N fai
 """
 import argparse
 import base64
-import http.client
 import http.server
 import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests/support"))
+from harness import Tally, get, nanoidp_token, stop, wait_port  # noqa: E402
+
 GATEHOUSE, UPSTREAM = 19100, 19102
 PORTS = {"nginx": 18181, "envoy": 18182, "caddy": 18183, "traefik": 18185}
 NANOIDP = os.environ.get("GATEHOUSE_NANOIDP", "http://127.0.0.1:9411")
@@ -44,16 +43,6 @@ class Echo(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def wait_port(port, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False
 
 
 def render(name, values):
@@ -105,41 +94,13 @@ def wait_routed(port, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            if request(port, "/rest/public/ready")[0] == 200:
+            if get(port, "/rest/public/ready")[0] == 200:
                 return True
         except OSError:
             pass
         time.sleep(0.2)
     return False
 
-
-def request(port, path, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers=headers or {})
-    response = connection.getresponse()
-    body = response.read()
-    result = (response.status, dict(response.getheaders()), body)
-    connection.close()
-    return result
-
-
-def user_token():
-    data = urllib.parse.urlencode({"grant_type": "password", "username": "admin", "password": "admin"}).encode()
-    req = urllib.request.Request(NANOIDP + "/token", data=data)
-    req.add_header("Authorization", "Basic " + base64.b64encode(b"demo-client:demo-secret").decode())
-    return json.load(urllib.request.urlopen(req, timeout=10))["access_token"]
-
-
-class Tally:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, ok, label):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f"FAIL {label}")
 
 
 def header(headers, name):
@@ -152,25 +113,25 @@ def header(headers, name):
 def run_checks(name, port, token, tally):
     bearer = {"Authorization": f"Bearer {token}"}
     Echo.seen.clear()
-    status, _, body = request(port, "/rest/things?x=1", {**bearer, "X-Auth-User": "evil"})
+    status, _, body = get(port, "/rest/things?x=1", {**bearer, "X-Auth-User": "evil"})
     seen = json.loads(body) if status == 200 else {}
     tally.check(status == 200 and seen.get("x-auth-user") == ["admin"],
                 f"{name}: an allowed request reaches upstream as `admin`, the client's X-Auth-User gone ({status} {seen})")
-    status, headers, _ = request(port, "/rest/things")
+    status, headers, _ = get(port, "/rest/things")
     tally.check(status == 401 and (header(headers, "WWW-Authenticate") or "").startswith('Bearer realm="gateway-tests"'),
                 f"{name}: no token is 401 with a Bearer challenge ({status} {header(headers, 'WWW-Authenticate')})")
-    status, _, _ = request(port, "/rest/things", {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()})
+    status, _, _ = get(port, "/rest/things", {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()})
     tally.check(status == 401, f"{name}: Basic is refused ({status})")
     Echo.seen.clear()
-    status, _, _ = request(port, "/rest/a%2Fb/things", bearer)
+    status, _, _ = get(port, "/rest/a%2Fb/things", bearer)
     tally.check(status != 200 and not Echo.seen, f"{name}: a non-canonical target is refused ({status})")
-    status, _, _ = request(port, "/rest/admin/users", bearer)
+    status, _, _ = get(port, "/rest/admin/users", bearer)
     tally.check(status == 403, f"{name}: a missing scope is 403 ({status})")
     forged = {"X-Original-URI": "/rest/public/x", "X-Original-Method": "GET", "X-Forwarded-Uri": "/rest/public/x",
               "X-Forwarded-Method": "GET"}
-    status, _, _ = request(port, "/rest/things", forged)
+    status, _, _ = get(port, "/rest/things", forged)
     tally.check(status == 401, f"{name}: forged headers of the other conventions change nothing ({status})")
-    status, _, body = request(port, "/rest/public/docs", {"X-Auth-User": "evil"})
+    status, _, body = get(port, "/rest/public/docs", {"X-Auth-User": "evil"})
     seen = json.loads(body) if status == 200 else {}
     tally.check(status == 200 and "evil" not in (seen.get("x-auth-user") or []),
                 f"{name}: a public path passes without a client's X-Auth-User ({status} {seen})")
@@ -181,7 +142,7 @@ def main():
     parser.add_argument("--gatehouse", required=True)
     parser.add_argument("--venv", required=True)
     args = parser.parse_args()
-    tally = Tally()
+    tally = Tally("gateways")
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-gateways-"))
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", UPSTREAM), Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
@@ -193,30 +154,23 @@ def main():
         if not wait_port(GATEHOUSE):
             raise RuntimeError("gatehouse did not start")
         processes = start_gateways(workdir, os.path.abspath(args.venv))
-        token = user_token()
+        token = nanoidp_token(NANOIDP)
         for name, port in PORTS.items():
             run_checks(name, port, token, tally)
         gatehouse.terminate()
         gatehouse.wait(timeout=10)
         for name, port in PORTS.items():
             Echo.seen.clear()
-            status, _, _ = request(port, "/rest/things", {"Authorization": f"Bearer {token}"})
+            status, _, _ = get(port, "/rest/things", {"Authorization": f"Bearer {token}"})
             tally.check(status != 200 and not Echo.seen, f"{name}: with Gatehouse stopped the request is refused ({status})")
     finally:
-        for process in [gatehouse, *processes.values()]:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(gatehouse, *processes.values())
         upstream.shutdown()
         if tally.failed == 0:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"(logs in {workdir})")
-    print(f"gateways: {tally.passed} passed, {tally.failed} failed")
-    return 1 if tally.failed else 0
+    return tally.close()
 
 
 if __name__ == "__main__":
