@@ -55,7 +55,11 @@ let package = Package(
         ),
         .target(
             name: "GatehouseTesting",
-            dependencies: ["Gatehouse"],
+            dependencies: [
+                "Gatehouse", "GatehouseIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -98,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseServer", "Gatehouse", "GatehouseIdentity",
+                "GatehouseServer", "Gatehouse", "GatehouseIdentity", "GatehouseTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

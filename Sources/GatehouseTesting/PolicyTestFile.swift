@@ -23,8 +23,21 @@ public struct PolicyTestFile: Sendable {
         public let request: HTTPRequest
         /// The simulated caller, if any.
         public let caller: SimulatedCaller?
+        /// A token to sign with a fixture key and send as `Authorization: Bearer`, if any.
+        public let signed: SignedToken?
         /// What the decision must say.
         public let expect: Expectation
+    }
+
+    /// `identity: { signed: { provider, jwks, kid, claims } }`: a token signed with a key from a
+    /// fixture JWK set. `iss`, `aud` (the provider's first audience), `iat` and `exp` (an hour
+    /// after `now`) are filled in unless `claims` sets them.
+    public struct SignedToken: Sendable {
+        public let provider: String
+        /// The JWK set's path, resolved against the test file's folder.
+        public let jwks: Located<String>
+        public let kid: String?
+        public let claims: [String: JSONValue]
     }
 
     /// The fields of a decision a case pins; nil fields are not checked.
@@ -34,6 +47,8 @@ public struct PolicyTestFile: Sendable {
         public var code: String?
         /// The rule; `.some(nil)` pins "no rule decided".
         public var rule: String??
+        /// Where `rule` is written.
+        public var ruleLocation: SourceLocation?
         public var username: String?
         public var headers: [String: String]?
         public var challenge: String?
@@ -41,8 +56,9 @@ public struct PolicyTestFile: Sendable {
 
     /// The test file's path.
     public let file: String
-    /// The policy's path, resolved against the test file's folder.
+    /// The policy's path, resolved against the test file's folder, and where the file names it.
     public let policy: String
+    public let policyLocation: SourceLocation
     /// The instant cases are evaluated at.
     public let now: Date?
     /// The cases, in file order.

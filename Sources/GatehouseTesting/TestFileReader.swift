@@ -27,11 +27,23 @@ final class TestFileReader {
             context.wrongType(casesNode, "`cases`", expected: "a list of cases")
             return nil
         }
-        let folder = URL(fileURLWithPath: source.name).deletingLastPathComponent()
-        let policyPath =
-            policy.value.hasPrefix("/") ? policy.value : folder.appendingPathComponent(policy.value).relativePath
         return PolicyTestFile(
-            file: source.name, policy: policyPath, now: now, cases: items.compactMap(readCase))
+            file: source.name, policy: resolve(policy.value), policyLocation: policy.location, now: now,
+            cases: items.compactMap(readCase))
+    }
+
+    /// `path` relative to the test file's folder, with `.` and `..` resolved where they can be.
+    private func resolve(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var parts: [Substring] = []
+        for part in (source.name.split(separator: "/").dropLast() + path.split(separator: "/")) {
+            switch part {
+            case ".": continue
+            case ".." where !parts.isEmpty && parts.last != "..": parts.removeLast()
+            default: parts.append(part)
+            }
+        }
+        return (source.name.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
     private func readCase(_ node: YAMLNode) -> PolicyTestFile.Case? {
@@ -44,6 +56,7 @@ final class TestFileReader {
             let expect = fields["expect"].flatMap(readExpectation)
         else { return nil }
         var caller = parsed.caller
+        var signed: PolicyTestFile.SignedToken?
         if let identity = fields["identity"] {
             guard caller == nil else {
                 context.error(
@@ -51,12 +64,51 @@ final class TestFileReader {
                     at: identity.location)
                 return nil
             }
-            guard let simulated = RequestFile.readCaller(identity, context) else { return nil }
-            caller = simulated
+            if case .mapping(let entries, _) = identity, entries.first?.key.value == "signed" {
+                guard entries.count == 1, let token = readSigned(entries[0].value) else {
+                    if entries.count > 1 {
+                        context.error(
+                            "check.invalid-value", "`identity` has either `signed` or a simulated caller",
+                            at: identity.location)
+                    }
+                    return nil
+                }
+                guard parsed.request.values(of: "Authorization").isEmpty else {
+                    context.error(
+                        "check.invalid-value",
+                        "case `\(name.value)` sends a signed token and its own `Authorization` header",
+                        at: identity.location)
+                    return nil
+                }
+                signed = token
+            } else {
+                guard let simulated = RequestFile.readCaller(identity, context) else { return nil }
+                caller = simulated
+            }
         }
         return PolicyTestFile.Case(
-            name: name.value, location: name.location, request: parsed.request, caller: caller,
+            name: name.value, location: name.location, request: parsed.request, caller: caller, signed: signed,
             expect: expect)
+    }
+
+    private func readSigned(_ node: YAMLNode) -> PolicyTestFile.SignedToken? {
+        guard
+            let fields = context.mapping(
+                node, "`signed`", allowed: ["provider", "jwks", "kid", "claims"], required: ["provider", "jwks"]),
+            let provider = fields["provider"].flatMap({ context.string($0, "`provider`") }),
+            let jwks = fields["jwks"].flatMap({ context.string($0, "`jwks`") })
+        else { return nil }
+        var claims: [String: JSONValue] = [:]
+        if let claimsNode = fields["claims"] {
+            guard case .object(let object) = JSONValue(yaml: claimsNode) else {
+                context.wrongType(claimsNode, "`claims`", expected: "a mapping")
+                return nil
+            }
+            claims = object
+        }
+        return PolicyTestFile.SignedToken(
+            provider: provider.value, jwks: Located(resolve(jwks.value), at: jwks.location),
+            kid: fields["kid"].flatMap { context.string($0, "`kid`")?.value }, claims: claims)
     }
 
     private func readExpectation(_ node: YAMLNode) -> PolicyTestFile.Expectation? {
@@ -79,6 +131,7 @@ final class TestFileReader {
             } else {
                 expect.rule = context.string(rule, "`rule`").map { .some($0.value) }
             }
+            expect.ruleLocation = rule.location
         }
         expect.challenge = fields["challenge"].flatMap { context.string($0, "`challenge`")?.value }
         expect.username = fields["username"].flatMap { context.string($0, "`username`")?.value }

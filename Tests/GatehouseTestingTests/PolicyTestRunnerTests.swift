@@ -74,3 +74,71 @@ import Testing
         #expect(file.policy == "policies/x.yaml")
     }
 }
+
+extension PolicyTestRunnerTests {
+    static let signedPolicy = """
+        version: 1
+        name: s
+        providers:
+          idp: { kind: oidc, issuer: "https://idp.test", audiences: [api], algorithms: [RS256, ES256, EdDSA] }
+        rules:
+          - id: api
+            match: { path: /api/** }
+            require: { scopes: [read] }
+        """
+
+    static var keys: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies/testdata/signing-keys.jwks.json").path
+    }
+
+    func runSigned(kid: String, claims: String) async throws -> Decision {
+        let text = """
+            policy: s.yaml
+            now: 2026-11-29T08:00:00Z
+            cases:
+              - name: signed
+                request: { method: GET, path: /api/x }
+                identity: { signed: { provider: idp, jwks: "\(Self.keys)", kid: \(kid), claims: \(claims) } }
+                expect: { decision: allow }
+            """
+        let file = try PolicyTestFile.parse(SourceFile(name: "s.test.yaml", text: text)).get()
+        let checked = try #require(PolicyChecker.check(SourceFile(name: "s.yaml", text: Self.signedPolicy)).policy)
+        let runner = PolicyTestRunner(policy: PolicyCompiler.compile(checked))
+        #expect(runner.problems(in: file).isEmpty)
+        return try #require(await runner.run(file, defaultNow: .now).first).decision
+    }
+
+    /// Every supported key type signs a token that verifies; the claims decide the rest.
+    @Test(arguments: ["test-rs256", "test-es256", "test-eddsa"])
+    func signedTokensVerifyForReal(_ kid: String) async throws {
+        let decision = try await runSigned(kid: kid, claims: "{ sub: ann, scope: read }")
+        #expect((decision.decision, decision.code, decision.identity?.username) == (.allow, "rule.allow", "ann"))
+        #expect(decision.simulated != true)
+    }
+
+    @Test func signedTokensAreCheckedLikeAnyOther() async throws {
+        #expect(
+            try await runSigned(kid: "test-es256", claims: "{ sub: ann, scope: read, aud: other }").code
+                == "token.audience")
+        #expect(
+            try await runSigned(kid: "test-es256", claims: "{ sub: ann, scope: read, exp: 1 }").code == "token.expired")
+        #expect(try await runSigned(kid: "test-es256", claims: "{ sub: ann }").code == "require.scope")
+    }
+
+    @Test func anUnknownKeyIsAProblemOfTheFile() throws {
+        let text = """
+            policy: s.yaml
+            cases:
+              - name: signed
+                request: { method: GET, path: /api/x }
+                identity: { signed: { provider: nope, jwks: "\(Self.keys)", kid: missing } }
+                expect: { decision: allow, rule: apii }
+            """
+        let file = try PolicyTestFile.parse(SourceFile(name: "s.test.yaml", text: text)).get()
+        let checked = try #require(PolicyChecker.check(SourceFile(name: "s.yaml", text: Self.signedPolicy)).policy)
+        let problems = PolicyTestRunner(policy: PolicyCompiler.compile(checked)).problems(in: file)
+        #expect(problems.map(\.code) == ["test.unknown-rule", "test.unknown-provider", "test.unknown-key"])
+        #expect(problems.first?.location?.line == 6)
+    }
+}
