@@ -3,8 +3,9 @@ import Gatehouse
 import Synchronization
 
 /// One JSON line per gateway decision: when, which decision, what was asked, what was decided,
-/// for whom, under which policy (the first 12 hex digits of its SHA-256), and how long it took. A
-/// token appears only as the first 12 hex digits of its SHA-256. Each line is written whole with
+/// for whom (username, provider, scheme, groups, scopes), under which policy (the first 12 hex
+/// digits of its SHA-256), and how long it took. A token appears only as the first 12 hex digits
+/// of its SHA-256. Each line is written whole with
 /// one `write` as it is decided, so a crash loses no decision that was answered.
 public final class DecisionLog: Sendable {
     struct Entry {
@@ -19,6 +20,11 @@ public final class DecisionLog: Sendable {
         let status: Int
         let username: String?
         let provider: String?
+        /// The caller's scheme, groups and scopes: what `gatehouse diff` needs to decide the
+        /// request again under another policy.
+        let scheme: String?
+        let groups: [String]?
+        let scopes: [String]?
         let token: String?
         let latencyMicroseconds: Int
     }
@@ -60,12 +66,15 @@ public final class DecisionLog: Sendable {
             line.add("code", entry.code)
             line.add("decision_id", entry.decisionID)
             line.add("gateway", entry.gateway)
+            line.add("groups", entry.groups)
             line.add("latency_us", entry.latencyMicroseconds)
             line.add("method", entry.method)
             line.add("path", entry.path)
             line.add("policy", entry.policy)
             line.add("provider", entry.provider)
             line.add("rule", entry.rule)
+            line.add("scheme", entry.scheme)
+            line.add("scopes", entry.scopes)
             line.add("status", entry.status)
             line.add("time", state.secondText)
             line.add("token", entry.token)
@@ -96,6 +105,21 @@ struct JSONLine {
     mutating func add(_ key: String, _ value: String?) {
         guard let value else { return }
         start(key)
+        quote(value)
+    }
+
+    mutating func add(_ key: String, _ values: [String]?) {
+        guard let values else { return }
+        start(key)
+        text += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            quote(value)
+        }
+        text += "]"
+    }
+
+    private mutating func quote(_ value: String) {
         text += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -140,6 +140,8 @@ struct GatewayEndpoints: RouterMiddleware {
                     policy: String(loaded.sha256.prefix(12)), method: original.method,
                     path: decision.path, rule: decision.rule, code: decision.code, status: decision.status,
                     username: decision.identity?.username, provider: decision.identity?.provider,
+                    scheme: decision.identity?.scheme.rawValue, groups: decision.identity?.groups,
+                    scopes: decision.identity?.scopes,
                     token: Digest.fingerprint(authorization: original.values(of: "Authorization").first),
                     latencyMicroseconds: Int(elapsed.components.attoseconds / 1_000_000_000_000)
                         + Int(elapsed.components.seconds) * 1_000_000))

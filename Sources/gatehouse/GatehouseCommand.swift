@@ -7,12 +7,14 @@ struct GatehouseCommand: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "Policy-as-data authentication for REST APIs, in front of any gateway.",
         discussion: """
-            Exit codes: `evaluate` 0 allow, 1 deny; `check` 0 clean, 1 findings; 64 usage; \
-            65 a policy or input that cannot be read.
+            Exit codes: `evaluate` 0 allow, 1 deny; `check` 0 clean, 1 findings; `test` 0 all \
+            pass, 1 any failure; `diff` 0 no change, 1 changes; 64 usage; 65 a policy or input that cannot be read.
             """,
         version: "0.1.0",
         subcommands: [
-            CheckCommand.self, EvaluateCommand.self, WhoamiCommand.self, TokenCommand.self, ServeCommand.self,
+            CheckCommand.self, TestCommand.self, DiffCommand.self, EvaluateCommand.self, WhoamiCommand.self,
+            TokenCommand.self,
+            ServeCommand.self,
         ]
     )
 }

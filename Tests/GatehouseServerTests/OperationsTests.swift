@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import GatehouseTesting
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -83,6 +84,13 @@ import Testing
         #expect(entry?["username"] as? String == "ci-bot")
         #expect(entry?["token"] as? String == String(Digest.sha256Hex(GatewayEndpointTests.token).prefix(12)))
         #expect(entry?["latency_us"] is Int)
+        // `gatehouse diff --requests` reads the line back as the same request and caller.
+        let replayed = try TrafficFile.parse(String(lines[0]), name: "log").first
+        #expect(replayed?.request?.method == "POST")
+        #expect(replayed?.request?.target == "/rest/deploy/web")
+        #expect(replayed?.identity?.username == "ci-bot")
+        #expect(replayed?.identity?.scheme == .apiToken)
+        #expect(replayed?.identity?.scopes == (entry?["scopes"] as? [String]))
     }
 }
 
@@ -92,14 +100,16 @@ extension OperationsTests {
         let awkward = "a\"b\\c/d\u{01}\n\té😀"
         var line = JSONLine()
         line.add("path", awkward)
-        line.add("rule", nil)
+        line.add("rule", nil as String?)
+        line.add("scopes", ["a", "b\"c"])
         line.add("status", 403)
         let text = line.finished()
         #expect(text.hasSuffix("}\n"))
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         #expect(object?["path"] as? String == awkward)
         #expect(object?["status"] as? Int == 403)
-        #expect(object?.keys.sorted() == ["path", "status"])
+        #expect(object?["scopes"] as? [String] == ["a", "b\"c"])
+        #expect(object?.keys.sorted() == ["path", "scopes", "status"])
     }
 
     @Test func metricsCountDecisionsByResultCodeAndRule() async throws {

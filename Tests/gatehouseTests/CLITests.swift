@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 /// Runs the built binary and compares stdout with golden files and the exit code with DESIGN §4.
 /// Re-record the golden files with `GATEHOUSE_RECORD=1 swift test`. JSON decisions are also
 /// written to `GATEHOUSE_DECISIONS_DIR`, when set, for the schema check.
@@ -14,6 +18,9 @@ import Testing
     }
 
     static let okta = "policies/confluence-okta.yaml"
+    static let testFiles = "Tests/gatehouseTests/TestFiles"
+    static let diffFiles = "Tests/gatehouseTests/Diff"
+    static let change = "docs/examples/policy-change"
     static let page = "/confluence/rest/api/content/123"
     static let alice = #"{"sub":"00u1a2b3c","preferred_username":"alice@example.com","scp":["content:read"]}"#
 
@@ -42,6 +49,51 @@ import Testing
             name: "check-show-providers-json", arguments: ["check", "--show-providers", "--format", "json", okta],
             status: 0),
         Case(name: "check-missing-file", arguments: ["check", "policies/nope.yaml"], status: 65),
+        Case(name: "test-policies", arguments: ["test", "--coverage", "policies"], status: 0),
+        Case(name: "test-failing", arguments: ["test", "\(testFiles)/failing.test.yaml"], status: 1),
+        Case(
+            name: "test-failing-json", arguments: ["test", "--format", "json", "\(testFiles)/failing.test.yaml"],
+            status: 1),
+        Case(
+            name: "test-failing-junit", arguments: ["test", "--format", "junit", "\(testFiles)/failing.test.yaml"],
+            status: 1),
+        Case(name: "test-missing-policy", arguments: ["test", "\(testFiles)/missing-policy.test.yaml"], status: 65),
+        Case(name: "test-unknown-rule", arguments: ["test", "\(testFiles)/unknown-rule.test.yaml"], status: 65),
+        Case(
+            name: "test-coverage-under",
+            arguments: ["test", "--coverage", "--min-coverage", "50", "\(testFiles)/partial.test.yaml"], status: 1),
+        Case(
+            name: "test-coverage-junit",
+            arguments: ["test", "--coverage", "--format", "junit", "\(testFiles)/partial.test.yaml"], status: 1),
+        Case(name: "test-no-files", arguments: ["test", "gateways"], status: 65),
+        Case(name: "test-usage", arguments: ["test", "--min-coverage", "120", "policies"], status: 64),
+        Case(name: "diff-static", arguments: ["diff", okta, "\(change)/confluence-okta.yaml"], status: 1),
+        Case(
+            name: "diff-traffic",
+            arguments: [
+                "diff", okta, "\(change)/confluence-okta.yaml", "--requests", "\(change)/decisions.jsonl",
+                "--now", "2026-11-29T08:00:00Z",
+            ], status: 1),
+        Case(
+            name: "diff-traffic-json",
+            arguments: [
+                "diff", okta, "\(change)/confluence-okta.yaml", "--requests", "\(change)/decisions.jsonl",
+                "--now", "2026-11-29T08:00:00Z", "--format", "json",
+            ], status: 1),
+        Case(
+            name: "diff-unchanged-from-git",
+            arguments: [
+                "diff", "HEAD:\(okta)", okta, "--requests", "\(change)/decisions.jsonl", "--now",
+                "2026-11-29T08:00:00Z",
+            ], status: 0),
+        Case(
+            name: "diff-malformed-requests",
+            arguments: ["diff", okta, okta, "--requests", "\(diffFiles)/malformed.jsonl"], status: 65),
+        Case(name: "diff-bad-revision", arguments: ["diff", "no-such-revision:\(okta)", okta], status: 65),
+        Case(
+            name: "diff-broken-policy",
+            arguments: ["diff", okta, "Tests/GatehouseTests/Fixtures/check/unknown-key.yaml"], status: 65),
+        Case(name: "diff-usage", arguments: ["diff", okta], status: 64),
         Case(name: "check-usage", arguments: ["check", "--format", "xml", okta], status: 64),
         Case(
             name: "evaluate-allow",
@@ -124,11 +176,23 @@ import Testing
         }
     }
 
-    @Test(arguments: ["check", "evaluate", "whoami", "token", "serve"])
+    @Test(arguments: ["check", "test", "diff", "evaluate", "whoami", "token", "serve"])
     func helpShowsAnExample(_ command: String) throws {
         let output = try CLI.run([command, "--help"])
         #expect(output.status == 0)
         #expect(output.stdout.contains("Example:\n  gatehouse \(command) policies/"))
+    }
+
+    /// The JUnit report is XML a CI system can read: suites, cases, and the failure with its trace.
+    @Test func junitReportIsWellFormed() throws {
+        let output = try CLI.run(["test", "--format", "junit", "\(Self.testFiles)/failing.test.yaml"])
+        #expect(output.status == 1)
+        let document = try XMLDocument(xmlString: output.stdout)
+        #expect(document.rootElement()?.name == "testsuites")
+        #expect(document.rootElement()?.attribute(forName: "failures")?.stringValue == "1")
+        #expect(try document.nodes(forXPath: "//testsuite/testcase").count == 2)
+        let failure = try document.nodes(forXPath: "//testcase/failure").first
+        #expect(failure?.stringValue?.contains("matched  delete-space") == true)
     }
 
     @Test func decisionsNeverEchoCredentials() throws {
