@@ -89,9 +89,23 @@ def main():
         error = first_error(check[kind], path)
         tally.expect(not error, f"{relative} is a valid {kind}", error)
 
-    for path in sorted((ROOT / "Tests/GatehouseTests/Fixtures/cases").glob("*.test.yaml")):
+    test_files = [*(ROOT / "Tests/GatehouseTests/Fixtures/cases").glob("*.test.yaml"),
+                  *(ROOT / "Tests/gatehouseTests/TestFiles").glob("*.test.yaml"),
+                  *(ROOT / "docs/examples/policy-change").glob("*.test.yaml")]
+    for path in sorted(test_files):
         error = first_error(check["test"], path)
         tally.expect(not error, f"{path.relative_to(ROOT)} is a valid test file", error)
+    for path in sorted((ROOT / "docs/examples/policy-change").glob("*.yaml")):
+        if not path.name.endswith(".test.yaml"):
+            error = first_error(check["policy"], path)
+            tally.expect(not error, f"{path.relative_to(ROOT)} is a valid policy", error)
+    # The request lines of a traffic sample are request documents (the rest are decision-log lines).
+    sample = ROOT / "docs/examples/policy-change/decisions.jsonl"
+    for number, line in enumerate(sample.read_text().splitlines(), 1):
+        document = json.loads(line)
+        if "decision_id" not in document:
+            error = schema_error(check["request"], document)
+            tally.expect(not error, f"{sample.relative_to(ROOT)}:{number} is a valid request", error)
 
     for path in sorted((ROOT / "Tests/gatehouseTests/Requests").iterdir()):
         valid = not first_error(check["request"], path)
