@@ -46,6 +46,27 @@ public struct TokenVerifier: CredentialVerifier {
         }
     }
 
+    /// A bearer token already verified (from the cache) or one of the policy's API tokens, without
+    /// waiting; nil for anything that needs keys, a provider or bcrypt.
+    public func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
+        -> Verification?
+    {
+        guard case .bearer(let token) = credential else { return nil }
+        let key = VerifiedTokenCache.key(token)
+        if let identity = verified.identity(for: key, now: now) {
+            events.cacheHit("token")
+            return .verified(identity)
+        }
+        // As in `verifyBearer`: a token that parses as a JWS goes to its provider, never to the API tokens.
+        guard case .failure = CompactJWS.parse(token),
+            let apiToken = APITokenMatcher.match(digest: key, in: policy.policy.apiTokens)
+        else { return nil }
+        switch apiToken.identity(at: now) {
+        case .success(let identity): return .verified(identity)
+        case .failure(let rejection): return .rejected(rejection)
+        }
+    }
+
     /// Whether each provider can be used now: its keys (for `jwt`) or its endpoints (for userinfo
     /// and introspection) are at hand, from the cache or fetched. Nil for a ready provider, else why not.
     public func readiness(of providers: [Provider]) async -> [String: String?] {

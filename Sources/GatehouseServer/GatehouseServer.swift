@@ -16,8 +16,13 @@ public enum GatehouseServer {
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) -> Router<BasicRequestContext> {
+        router(GatewayEndpoints(policy: policy, log: log, metrics: metrics, clock: clock))
+    }
+
+    static func router(_ endpoints: GatewayEndpoints) -> Router<BasicRequestContext> {
+        let (policy, metrics, clock) = (endpoints.policy, endpoints.metrics, endpoints.clock)
         let router = Router()
-        router.middlewares.add(GatewayEndpoints(policy: policy, log: log, metrics: metrics, clock: clock))
+        router.middlewares.add(endpoints)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
             Response(
@@ -40,12 +45,18 @@ public enum GatehouseServer {
         return router
     }
 
-    /// An application listening on `host`:`port`.
+    /// An application listening on `host`:`port`. Gateway check requests whose credentials need no
+    /// I/O are answered on the event loop that read them (``ImmediateDecisions``); the rest go
+    /// through the router.
     public static func application(
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int
     ) -> some ApplicationProtocol {
-        Application(
-            router: router(policy: policy, log: log, metrics: metrics), server: .http1(configuration: http1),
+        let endpoints = GatewayEndpoints(policy: policy, log: log, metrics: metrics, clock: { Date() })
+        return Application(
+            router: router(endpoints),
+            server: HTTPServerBuilder { responder in
+                GatehouseHTTP1Channel(responder: responder, endpoints: endpoints, configuration: http1)
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"),
             logger: Logger(label: "gatehouse") { StandardErrorLogHandler(label: $0) })
     }
@@ -104,76 +115,109 @@ struct GatewayEndpoints: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let path = request.head.path ?? ""
-        for convention in GatewayConvention.allCases where Self.serves(convention, path) {
-            return await answer(request, convention)
+        guard let convention = Self.convention(serving: request.head.path ?? "") else {
+            return try await next(request, context)
         }
-        return try await next(request, context)
-    }
-
-    static func serves(_ convention: GatewayConvention, _ path: String) -> Bool {
-        let rest = path.dropFirst(convention.prefix.count)
-        guard path.hasPrefix(convention.prefix) else { return false }
-        if convention == .envoy { return rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") }
-        return rest.isEmpty || rest.hasPrefix("?")
-    }
-
-    func answer(_ request: Request, _ convention: GatewayConvention) async -> Response {
-        let id = Self.decisionID()
-        let loaded = policy.loaded
-        switch convention.originalRequest(
+        let gateway = GatewayRequest(
             method: request.method, target: request.head.path ?? "", authority: request.head.authority,
             headers: request.headers)
-        {
-        case .failure(let missing):
-            return Self.refusal(
-                convention, status: 400, code: "request.missing-original", reason: missing.reason, id: id)
-        case .success(let original):
-            let started = ContinuousClock.now
-            let now = clock()
-            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: now)
-            let elapsed = ContinuousClock.now - started
-            metrics.decided(decision, gateway: convention.rawValue, duration: elapsed)
-            log?.record(
-                DecisionLog.Entry(
-                    time: now, decisionID: id, gateway: convention.rawValue,
-                    policy: String(loaded.sha256.prefix(12)), method: original.method,
-                    path: decision.path, rule: decision.rule, code: decision.code, status: decision.status,
-                    username: decision.identity?.username, provider: decision.identity?.provider,
-                    scheme: decision.identity?.scheme.rawValue, groups: decision.identity?.groups,
-                    scopes: decision.identity?.scopes,
-                    token: Digest.fingerprint(authorization: original.values(of: "Authorization").first),
-                    latencyMicroseconds: Int(elapsed.components.attoseconds / 1_000_000_000_000)
-                        + Int(elapsed.components.seconds) * 1_000_000))
-            return Self.response(decision, convention, id: id)
+        return await answer(gateway, convention).response
+    }
+
+    /// The gateway convention whose endpoint `path` is, if any.
+    static func convention(serving path: String) -> GatewayConvention? {
+        GatewayConvention.allCases.first { convention in
+            guard path.hasPrefix(convention.prefix) else { return false }
+            let rest = path.dropFirst(convention.prefix.count)
+            if convention == .envoy { return rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") }
+            return rest.isEmpty || rest.hasPrefix("?")
         }
     }
 
-    static func response(_ decision: Decision, _ convention: GatewayConvention, id: String) -> Response {
+    /// Decides a gateway's check request, verifying its credentials however long that takes.
+    func answer(_ request: GatewayRequest, _ convention: GatewayConvention) async -> GatewayAnswer {
+        let started = ContinuousClock.now
+        let loaded = policy.loaded
+        let now = clock()
+        switch Self.original(request, convention) {
+        case .failure(let refusal): return refusal
+        case .success(let original):
+            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: now)
+            return finish(decision, original, convention, loaded, now: now, started: started)
+        }
+    }
+
+    /// The same answer when it needs no I/O (no credentials, or credentials already verified);
+    /// nil when verification must wait. Called on the event loop that read the request.
+    func answerImmediately(_ request: GatewayRequest, _ convention: GatewayConvention) -> GatewayAnswer? {
+        let started = ContinuousClock.now
+        let loaded = policy.loaded
+        let now = clock()
+        switch Self.original(request, convention) {
+        case .failure(let refusal): return refusal
+        case .success(let original):
+            guard let decision = loaded.evaluator.evaluateImmediately(original, verifier: loaded.verifier, now: now)
+            else { return nil }
+            return finish(decision, original, convention, loaded, now: now, started: started)
+        }
+    }
+
+    private static func original(_ request: GatewayRequest, _ convention: GatewayConvention)
+        -> Result<Gatehouse.HTTPRequest, GatewayAnswer>
+    {
+        convention.originalRequest(
+            method: request.method, target: request.target, authority: request.authority, headers: request.headers
+        ).mapError {
+            refusal(convention, status: 400, code: "request.missing-original", reason: $0.reason, id: decisionID())
+        }
+    }
+
+    /// Counts, logs and renders a decision.
+    private func finish(
+        _ decision: Decision, _ original: Gatehouse.HTTPRequest, _ convention: GatewayConvention,
+        _ loaded: ActivePolicy.Loaded, now: Date, started: ContinuousClock.Instant
+    ) -> GatewayAnswer {
+        let id = Self.decisionID()
+        let elapsed = ContinuousClock.now - started
+        metrics.decided(decision, gateway: convention.rawValue, duration: elapsed)
+        log?.record(
+            DecisionLog.Entry(
+                time: now, decisionID: id, gateway: convention.rawValue,
+                policy: String(loaded.sha256.prefix(12)), method: original.method,
+                path: decision.path, rule: decision.rule, code: decision.code, status: decision.status,
+                username: decision.identity?.username, provider: decision.identity?.provider,
+                scheme: decision.identity?.scheme.rawValue, groups: decision.identity?.groups,
+                scopes: decision.identity?.scopes,
+                token: Digest.fingerprint(authorization: original.values(of: "Authorization").first),
+                latencyMicroseconds: Int(elapsed.components.attoseconds / 1_000_000_000_000)
+                    + Int(elapsed.components.seconds) * 1_000_000))
+        return Self.answer(decision, convention, id: id)
+    }
+
+    static func answer(_ decision: Decision, _ convention: GatewayConvention, id: String) -> GatewayAnswer {
         guard decision.isAllowed else {
-            var response = refusal(
+            var answer = refusal(
                 convention, status: decision.status, code: decision.code, reason: decision.reason, id: id)
-            if let challenge = decision.challenge { response.headers[.wwwAuthenticate] = challenge }
-            return response
+            if let challenge = decision.challenge { answer.headers[.wwwAuthenticate] = challenge }
+            return answer
         }
         var headers = HTTPFields()
         headers[.decisionID] = id
         for (name, value) in decision.headers.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
-        return Response(status: .ok, headers: headers)
+        return GatewayAnswer(status: .ok, headers: headers, body: nil)
     }
 
     static func refusal(_ convention: GatewayConvention, status: Int, code: String, reason: String, id: String)
-        -> Response
+        -> GatewayAnswer
     {
         var headers = HTTPFields()
         headers[.decisionID] = id
         headers[.contentType] = "application/json"
-        let body = JSONText.encode(Refusal(code: code, reason: reason, decisionID: id))
-        return Response(
+        return GatewayAnswer(
             status: HTTPResponse.Status(code: convention.status(for: status)), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            body: JSONText.encode(Refusal(code: code, reason: reason, decisionID: id)))
     }
 
     /// A 16-hex-digit id, logged with the decision and sent to the gateway: a random start plus a
@@ -186,6 +230,28 @@ struct GatewayEndpoints: RouterMiddleware {
         value ^= value >> 31
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// What a gateway's check request carries that Gatehouse reads: its own method, target, authority
+/// and headers.
+struct GatewayRequest {
+    let method: HTTPRequest.Method
+    let target: String
+    let authority: String?
+    let headers: HTTPFields
+}
+
+/// The answer to a gateway: a status, headers, and a JSON body for refusals.
+struct GatewayAnswer: Error {
+    let status: HTTPResponse.Status
+    var headers: HTTPFields
+    let body: String?
+
+    var response: Response {
+        Response(
+            status: status, headers: headers,
+            body: body.map { ResponseBody(byteBuffer: ByteBuffer(string: $0)) } ?? .init())
     }
 }
 

@@ -86,6 +86,17 @@ public protocol CredentialVerifier: Sendable {
     /// Verifies `credential` under `policy` at `now`. `schemes` are those the matched rule accepts,
     /// so a verifier can skip work that could not lead to an allow.
     func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async -> Verification
+
+    /// The verification when it needs no I/O (a cached answer, an API token), else nil. It must
+    /// agree with ``verify(_:policy:schemes:now:)`` whenever it answers.
+    func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
+        -> Verification?
+}
+
+extension CredentialVerifier {
+    public func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
+        -> Verification?
+    { nil }
 }
 
 /// The outcome of verifying credentials.

@@ -31,44 +31,82 @@ public struct Evaluator: Sendable {
         }
     }
 
+    /// Decides `request` without waiting: nil when its credentials need verification that does
+    /// I/O (a key set, a provider's answer, bcrypt), which ``evaluate(_:caller:verifier:now:explain:)``
+    /// then does. A server answers the common case, a token it has already verified, on the thread
+    /// that read the request.
+    public func evaluateImmediately(_ request: HTTPRequest, verifier: any CredentialVerifier, now: Date) -> Decision? {
+        switch prepare(request, caller: nil, now: now) {
+        case .decided(let decision): return decision
+        case .verify(let match, let credential):
+            guard
+                let verification = verifier.verifyImmediately(
+                    credential, policy: policy, schemes: match.schemes, now: now)
+            else { return nil }
+            return finish(match, verification)
+        }
+    }
+
     private func decideCaller(
         _ request: HTTPRequest, caller: SimulatedCaller?, verifier: any CredentialVerifier, now: Date
     ) async -> Decision {
+        switch prepare(request, caller: caller, now: now) {
+        case .decided(let decision): return decision
+        case .verify(let match, let credential):
+            return finish(match, await verifier.verify(credential, policy: policy, schemes: match.schemes, now: now))
+        }
+    }
+
+    /// Where a request stands before its credentials are verified.
+    private enum Prepared {
+        case decided(Decision)
+        case verify(Match, Credential)
+    }
+
+    /// Everything up to verifying credentials: the rule, a simulated caller, the `Authorization` header.
+    private func prepare(_ request: HTTPRequest, caller: SimulatedCaller?, now: Date) -> Prepared {
         let match: Match
         switch route(request) {
-        case .decided(let decision): return decision
+        case .decided(let decision): return .decided(decision)
         case .needsCaller(let needed): match = needed
         }
         if let caller {
             switch policy.identity(for: caller, now: now) {
-            case .success(let identity): return authorize(match, identity, simulated: true)
-            case .failure(let rejection): return refuse(match, rejection)
+            case .success(let identity): return .decided(authorize(match, identity, simulated: true))
+            case .failure(let rejection): return .decided(refuse(match, rejection))
             }
         }
         let authorizations = request.values(of: "Authorization")
         if match.hasQueryToken {
-            return make(
-                .deny, 400, "credentials.ambiguous",
-                .text("tokens in the query string (`access_token`) are not accepted; send `Authorization: Bearer`"),
-                match)
+            return .decided(
+                make(
+                    .deny, 400, "credentials.ambiguous",
+                    .text("tokens in the query string (`access_token`) are not accepted; send `Authorization: Bearer`"),
+                    match))
         }
         guard authorizations.count <= 1 else {
-            return make(
-                .deny, 400, "credentials.ambiguous", .text("the request carries more than one Authorization header"),
-                match)
+            return .decided(
+                make(
+                    .deny, 400, "credentials.ambiguous",
+                    .text("the request carries more than one Authorization header"), match))
         }
-        guard let header = authorizations.first else { return missingCredentials(match) }
+        guard let header = authorizations.first else { return .decided(missingCredentials(match)) }
         let credential: Credential
         switch Credential.parse(header) {
         case .unsupported(let scheme):
-            return make(
-                .deny, 401, "scheme.disabled", .text("the `\(scheme)` authentication scheme is not supported"), match,
-                challenge: challenge(match))
-        case .malformed(let rejection): return refuse(match, rejection)
+            return .decided(
+                make(
+                    .deny, 401, "scheme.disabled", .text("the `\(scheme)` authentication scheme is not supported"),
+                    match, challenge: challenge(match)))
+        case .malformed(let rejection): return .decided(refuse(match, rejection))
         case .credential(let parsed): credential = parsed
         }
-        if let refusal = schemeRefusal(credential, match) { return refusal }
-        switch await verifier.verify(credential, policy: policy, schemes: match.schemes, now: now) {
+        if let refusal = schemeRefusal(credential, match) { return .decided(refusal) }
+        return .verify(match, credential)
+    }
+
+    private func finish(_ match: Match, _ verification: Verification) -> Decision {
+        switch verification {
         case .verified(let identity): return authorize(match, identity, simulated: false)
         case .rejected(let rejection): return refuse(match, rejection)
         case .unavailable(let provider, let reason):

@@ -1,0 +1,50 @@
+import Foundation
+import Gatehouse
+import Testing
+
+@testable import GatehouseIdentity
+
+/// `verifyImmediately` answers only what needs no I/O, and then exactly as `verify` would.
+@Suite struct ImmediateVerificationTests {
+    typealias M = TokenMinter
+
+    @Test func aJWTIsAnsweredAtOnceOnlyOnceVerified() async throws {
+        let policy = try Support.policy()
+        let verifier = TokenVerifier(keys: SavedKeySet(json: M.jwks))
+        let token = M.token(header: #"{"alg":"ES256","kid":"p256"}"#, payload: M.claims(), signer: .es256)
+        let request = HTTPRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer \(token)")])
+        let evaluator = Evaluator(policy: policy)
+        #expect(evaluator.evaluateImmediately(request, verifier: verifier, now: M.now) == nil)
+        let verified = await evaluator.evaluate(request, verifier: verifier, now: M.now)
+        #expect((verified.code, verified.identity?.username) == ("rule.allow", "alice"))
+        let immediate = try #require(evaluator.evaluateImmediately(request, verifier: verifier, now: M.now))
+        #expect((immediate.code, immediate.identity?.username) == ("rule.allow", "alice"))
+        // Past `exp` the cache no longer answers: the token goes back to full verification.
+        #expect(evaluator.evaluateImmediately(request, verifier: verifier, now: M.now.addingTimeInterval(3600)) == nil)
+    }
+
+    @Test func apiTokensAndRequestsWithoutCredentialsNeedNoWait() async throws {
+        let policy = try Support.policy(
+            extra: """
+                api_tokens:
+                  - { id: bot, sha256: \(Digest.sha256Hex("bot-token")), username: bot }
+                  - { id: old, sha256: \(Digest.sha256Hex("old-token")), username: old, expires: 2020-01-01 }
+                """)
+        let verifier = TokenVerifier(keys: SavedKeySet(json: M.jwks))
+        let evaluator = Evaluator(policy: policy)
+        for (header, code) in [
+            ("Bearer bot-token", "rule.allow"), ("Bearer old-token", "token.expired"), (nil, "credentials.missing"),
+            ("Basic YTpi", "scheme.disabled"),
+        ] {
+            let request = HTTPRequest(
+                method: "GET", target: "/api/x", headers: header.map { [("Authorization", $0)] } ?? [])
+            let immediate = try #require(evaluator.evaluateImmediately(request, verifier: verifier, now: M.now))
+            let full = await evaluator.evaluate(request, verifier: verifier, now: M.now)
+            #expect(immediate.code == code)
+            #expect((immediate.code, immediate.status, immediate.identity) == (full.code, full.status, full.identity))
+        }
+        // An opaque token that is no API token waits for the full path (a provider may know it).
+        let unknown = HTTPRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer nobody-knows")])
+        #expect(evaluator.evaluateImmediately(unknown, verifier: verifier, now: M.now) == nil)
+    }
+}
