@@ -96,6 +96,9 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Every response the router writes ends one passed-on request. A response nobody asked for
+    /// (Hummingbird answering a malformed request) leaves the count below zero, which keeps the
+    /// fast path off for the rest of the connection: slower, never out of order.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { passedOn -= 1 }
         context.write(data, promise: promise)

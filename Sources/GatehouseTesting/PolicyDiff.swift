@@ -210,7 +210,7 @@ public struct PolicyDiff: Sendable {
     static func replay(_ requests: [TrafficRequest], old: Policy, new: Policy, now: Date) async -> Traffic {
         let oldEvaluator = Evaluator(policy: PolicyCompiler.compile(old))
         let newEvaluator = Evaluator(policy: PolicyCompiler.compile(new))
-        let verifier = TokenVerifier(keys: SavedKeySet(json: #"{"keys":[]}"#), cacheSize: 0)
+        let verifier = TokenVerifier.offline()
         var traffic = Traffic()
         var index: [String: Int] = [:]
         for request in requests {

@@ -74,16 +74,19 @@ public struct PolicyTestRunner: Sendable {
     public func run(_ file: PolicyTestFile, defaultNow: Date) async -> [CaseResult] {
         let evaluator = Evaluator(policy: policy)
         let now = file.now ?? defaultNow
-        let unsigned = TokenVerifier(keys: SavedKeySet(json: #"{"keys":[]}"#), cacheSize: 0)
+        let unsigned = TokenVerifier.offline()
+        var signers: [String: FixtureSigner] = [:]
         var results: [CaseResult] = []
         for testCase in file.cases {
             var request = testCase.request
             var verifier = unsigned
-            if let signed = testCase.signed, let signer = try? FixtureSigner(path: signed.jwks.value),
+            if let signed = testCase.signed,
+                let signer = signers[signed.jwks.value] ?? (try? FixtureSigner(path: signed.jwks.value)),
                 let token = try? signer.token(claims: claims(signed, now: now), kid: signed.kid)
             {
+                signers[signed.jwks.value] = signer
                 request.headers.append((name: "Authorization", value: "Bearer \(token)"))
-                verifier = TokenVerifier(keys: SavedKeySet(json: signer.publicJWKS), cacheSize: 0)
+                verifier = TokenVerifier.offline(keys: signer.publicJWKS)
             }
             let decision = await evaluator.evaluate(
                 request, caller: testCase.caller, verifier: verifier, now: now, explain: true)
@@ -123,5 +126,13 @@ public struct PolicyTestRunner: Sendable {
             check("header \(name)", value, decision.headers[name])
         }
         return mismatches
+    }
+}
+
+extension TokenVerifier {
+    /// A verifier that asks no provider: JWTs are checked against `keys` (none by default), API
+    /// tokens and Basic users against the policy. Nothing is cached between cases.
+    static func offline(keys: String = #"{"keys":[]}"#) -> TokenVerifier {
+        TokenVerifier(keys: SavedKeySet(json: keys), cacheSize: 0)
     }
 }
