@@ -45,11 +45,11 @@ public enum GatehouseServer {
         return router
     }
 
-    /// An application listening on `host`:`port`. Gateway check requests whose credentials need no
+    /// An application listening on `address` (a host and port, or a unix socket). Gateway check requests whose credentials need no
     /// I/O are answered on the event loop that read them (``ImmediateDecisions``); the rest go
     /// through the router.
     public static func application(
-        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), host: String, port: Int
+        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), address: BindAddress
     ) -> some ApplicationProtocol {
         let endpoints = GatewayEndpoints(policy: policy, log: log, metrics: metrics, clock: { Date() })
         return Application(
@@ -57,7 +57,7 @@ public enum GatehouseServer {
             server: HTTPServerBuilder { responder in
                 GatehouseHTTP1Channel(responder: responder, endpoints: endpoints, configuration: http1)
             },
-            configuration: .init(address: .hostname(host, port: port), serverName: "gatehouse"),
+            configuration: .init(address: address, serverName: "gatehouse"),
             logger: Logger(label: "gatehouse") { StandardErrorLogHandler(label: $0) })
     }
 

@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(help: "The policy file.")
     var policy: String
 
-    @Option(help: "Address to listen on, host:port (loopback by default).")
+    @Option(help: "Address to listen on: host:port (loopback by default), or unix:PATH for a unix socket.")
     var listen = "127.0.0.1:9000"
 
     @Option(help: "Append one JSON line per decision to this file, or - for standard output.")
@@ -35,9 +35,21 @@ struct ServeCommand: AsyncParsableCommand {
     var watch = false
 
     func validate() throws {
-        guard let colon = listen.lastIndex(of: ":"), Int(listen[listen.index(after: colon)...]) != nil else {
-            throw ValidationError("--listen takes host:port, e.g. 127.0.0.1:9000")
+        guard address != nil else {
+            throw ValidationError("--listen takes host:port (e.g. 127.0.0.1:9000) or unix:PATH")
         }
+    }
+
+    /// `--listen` as an address: `unix:PATH`, or `host:port`.
+    var address: BindAddress? {
+        if listen.hasPrefix("unix:") {
+            let path = String(listen.dropFirst(5))
+            return path.isEmpty ? nil : .unixDomainSocket(path: path)
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port), colon > listen.startIndex
+        else { return nil }
+        return .hostname(String(listen[..<colon]), port: port)
     }
 
     func run() async throws {
@@ -50,9 +62,6 @@ struct ServeCommand: AsyncParsableCommand {
             Standard.error(DiagnosticRenderer(sources: [source]).render(list.diagnostics, as: .text))
             throw Exit.unreadable
         }
-        let colon = listen.lastIndex(of: ":")!
-        let host = String(listen[..<colon])
-        let port = Int(listen[listen.index(after: colon)...])!
         let log: DecisionLog?
         do {
             log = try decisionLog.map(DecisionLog.init(path:))
@@ -68,10 +77,36 @@ struct ServeCommand: AsyncParsableCommand {
         hangup.setEventHandler { reloader.reload() }
         hangup.resume()
         let watcher = watch ? Task { await reloader.watch() } : nil
-        Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.sha256.prefix(12))) on http://\(listen)\n")
-        try await GatehouseServer.application(policy: active, log: log, metrics: metrics, host: host, port: port)
+        let socket = listen.hasPrefix("unix:") ? String(listen.dropFirst(5)) : nil
+        if let socket, Self.isListening(socket) {
+            throw Loading.usage("`\(socket)` is the socket of a running server; stop it or choose another path")
+        }
+        let place = listen.hasPrefix("unix:") ? listen : "http://\(listen)"
+        Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.sha256.prefix(12))) on \(place)\n")
+        try await GatehouseServer.application(policy: active, log: log, metrics: metrics, address: address!)
             .runService()
         watcher?.cancel()
         hangup.cancel()
+        if let socket { unlink(socket) }
+    }
+
+    /// Whether a server accepts connections on the unix socket at `path` (a stale file left by a
+    /// process that died does not; Hummingbird replaces it).
+    static func isListening(_ path: String) -> Bool {
+        let descriptor = Foundation.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
     }
 }

@@ -64,4 +64,40 @@ import Testing
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
     }
+
+    /// `--listen unix:PATH`: served on the socket, a second server on it is refused while the
+    /// first runs, and the socket file is removed on SIGTERM.
+    @Test func servesOnAUnixSocket() async throws {
+        let socket = NSTemporaryDirectory() + "gatehouse-\(getpid()).sock"
+        func serve() throws -> Process {
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["serve", "Tests/gateways/policy.yaml", "--listen", "unix:\(socket)"]
+            process.currentDirectoryURL = CLI.root
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let first = try serve()
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? Self.curl(["--unix-socket", socket, "http://gatehouse/healthz"])) == "ok\n"
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready)
+        let status = try Self.curl([
+            "--unix-socket", socket, "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Original-URI: /rest/things",
+            "-H", "X-Original-Method: GET", "http://gatehouse/v1/auth/nginx",
+        ])
+        #expect(status == "401")
+        let second = try serve()
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 64)
+        #expect(try Self.curl(["--unix-socket", socket, "http://gatehouse/healthz"]) == "ok\n")
+        first.terminate()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket))
+    }
 }
