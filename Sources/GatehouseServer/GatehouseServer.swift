@@ -45,9 +45,9 @@ public enum GatehouseServer {
         return router
     }
 
-    /// An application listening on `address` (a host and port, or a unix socket). Gateway check requests whose credentials need no
-    /// I/O are answered on the event loop that read them (``ImmediateDecisions``); the rest go
-    /// through the router.
+    /// An application listening on `address` (a host and port, or a unix socket). Gateway check
+    /// requests whose credentials need no I/O are answered on the event loop that read them
+    /// (``ImmediateDecisions``); the rest go through the router.
     public static func application(
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), address: BindAddress
     ) -> some ApplicationProtocol {

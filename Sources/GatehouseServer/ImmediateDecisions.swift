@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import Synchronization
 
 /// Hummingbird's HTTP/1.1 child channel (the same pipeline as `HTTP1Channel`) with
 /// ``ImmediateDecisions`` after the connection-state handler.
@@ -60,6 +61,8 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     private var passedOn = 0
     /// The answer to the request being read, written once its end has been read.
     private var answer: GatewayAnswer?
+    /// Whether that request asked for the connection to close after its answer.
+    private var closeAfterAnswer = false
 
     init(endpoints: GatewayEndpoints) { self.endpoints = endpoints }
 
@@ -74,6 +77,11 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
                     convention)
             {
                 self.answer = answer
+                closeAfterAnswer = head.headerFields[values: .connection].contains {
+                    $0.split(separator: ",").contains {
+                        $0.trimmingCharacters(in: .whitespaces).lowercased() == "close"
+                    }
+                }
                 return
             }
             passedOn += 1
@@ -89,10 +97,14 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
             let body = answer.body.map { ByteBuffer(string: $0) }
             var headers = answer.headers
             headers[.contentLength] = String(body?.readableBytes ?? 0)
+            headers[.date] = HTTPDate.now()
+            headers[.server] = "gatehouse"
+            if closeAfterAnswer { headers[.connection] = "close" }
             context.write(
                 wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: headers))), promise: nil)
             if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if closeAfterAnswer { written.whenComplete { _ in context.close(promise: nil) } }
         }
     }
 
@@ -102,5 +114,24 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { passedOn -= 1 }
         context.write(data, promise: promise)
+    }
+}
+
+/// The `Date` header's value (RFC 9110 §5.6.7), made once a second.
+enum HTTPDate {
+    private static let cache = Mutex<(second: Int, text: String)>((.min, ""))
+
+    static func now() -> String {
+        let second = Int(Date().timeIntervalSince1970)
+        return cache.withLock { cached in
+            if cached.second != second {
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = TimeZone(identifier: "GMT")
+                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+                cached = (second, formatter.string(from: Date(timeIntervalSince1970: Double(second))))
+            }
+            return cached.text
+        }
     }
 }

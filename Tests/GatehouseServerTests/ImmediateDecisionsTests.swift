@@ -15,7 +15,9 @@ import Testing
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
         let endpoints = GatewayEndpoints(
             policy: ActivePolicy(loaded), log: nil, metrics: ServerMetrics(), clock: { Date() })
-        return EmbeddedChannel(handler: ImmediateDecisions(endpoints: endpoints))
+        let channel = EmbeddedChannel(handler: ImmediateDecisions(endpoints: endpoints))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
     }
 
     static func check(_ path: String, method: HTTPTypes.HTTPRequest.Method = .get, token: String? = nil)
@@ -57,7 +59,20 @@ import Testing
         #expect(head.headerFields[HTTPField.Name("X-Auth-User")!] == "ci-bot")
         #expect(head.headerFields[.contentLength] == "0")
         #expect(head.headerFields[HTTPField.Name("X-Gatehouse-Decision")!]?.count == 16)
+        #expect(head.headerFields[.date]?.hasSuffix(" GMT") == true)
         #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
+        #expect(channel.isActive)
+    }
+
+    /// `Connection: close` is honoured as Hummingbird honours it: the answer says so, then the
+    /// connection closes.
+    @Test func connectionCloseClosesAfterTheAnswer() throws {
+        let channel = try Self.channel()
+        var request = Self.check("/rest/deploy/web", token: GatewayEndpointTests.token)
+        request.headerFields[.connection] = "Close"
+        try Self.send(request, to: channel)
+        #expect(try Self.answer(channel)?.headerFields[.connection] == "close")
+        #expect(!channel.isActive)
     }
 
     @Test func aRefusalCarriesItsBodyAndChallenge() throws {
