@@ -6,7 +6,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import Synchronization
 
 /// Hummingbird's HTTP/1.1 child channel (the same pipeline as `HTTP1Channel`) with
 /// ``ImmediateDecisions`` after the connection-state handler.
@@ -63,6 +62,7 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     private var answer: GatewayAnswer?
     /// Whether that request asked for the connection to close after its answer.
     private var closeAfterAnswer = false
+    private var date = HTTPDate()
 
     init(endpoints: GatewayEndpoints) { self.endpoints = endpoints }
 
@@ -97,14 +97,14 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
             let body = answer.body.map { ByteBuffer(string: $0) }
             var headers = answer.headers
             headers[.contentLength] = String(body?.readableBytes ?? 0)
-            headers[.date] = HTTPDate.now()
+            headers[.date] = date.now()
             headers[.server] = "gatehouse"
             if closeAfterAnswer { headers[.connection] = "close" }
             context.write(
                 wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: headers))), promise: nil)
             if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
             let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-            if closeAfterAnswer { written.whenComplete { _ in context.close(promise: nil) } }
+            if closeAfterAnswer { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
         }
     }
 
@@ -117,21 +117,22 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The `Date` header's value (RFC 9110 §5.6.7), made once a second.
-enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((.min, ""))
+/// The `Date` header's value (RFC 9110 §5.6.7), made once a second per connection, so no lock is
+/// shared between event loops.
+struct HTTPDate {
+    private var second = Int.min
+    private var text = ""
 
-    static func now() -> String {
-        let second = Int(Date().timeIntervalSince1970)
-        return cache.withLock { cached in
-            if cached.second != second {
-                let formatter = DateFormatter()
-                formatter.locale = Locale(identifier: "en_US_POSIX")
-                formatter.timeZone = TimeZone(identifier: "GMT")
-                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-                cached = (second, formatter.string(from: Date(timeIntervalSince1970: Double(second))))
-            }
-            return cached.text
-        }
+    mutating func now() -> String {
+        var clock = time(nil)
+        guard Int(clock) != second else { return text }
+        second = Int(clock)
+        var parts = tm()
+        gmtime_r(&clock, &parts)
+        var buffer = [Int8](repeating: 0, count: 40)
+        // strftime in the C locale, which a Swift process keeps: English day and month names.
+        let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        text = String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text
     }
 }
