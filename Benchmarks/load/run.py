@@ -2,14 +2,15 @@
 
 In one run, on this machine: nginx answering `return 200` (the baseline), Gatehouse's `/healthz`
 (Hummingbird answering without a decision) and Gatehouse's `/v1/auth/nginx` with a cached nanoidp
-token, flooded in turn by wrk; Gatehouse's requests/s as
-a share of nginx's; then both at half of Gatehouse's rate (paced by report.lua) for their latency
-percentiles; Gatehouse with its decision log on; and Gatehouse serving a 10,000-rule policy, with
-its resident memory before and after the flood.
+token, flooded in turn by wrk; Gatehouse's requests/s as a share of nginx's; then both at half of
+Gatehouse's rate for their latency percentiles, paced by wrk with report.lua and evenly by pace.c
+(compiled here with gcc); Gatehouse with its decision log on; and Gatehouse serving a 10,000-rule
+policy, with its resident memory before and after the flood.
 
 Usage: .venv/bin/python Benchmarks/load/run.py [--gatehouse .build-release/release/gatehouse]
 """
 import argparse
+import json
 import os
 import pathlib
 import shutil
@@ -33,6 +34,7 @@ error_log stderr warn;
 events { worker_connections 4096; }
 http {
     access_log off;
+    keepalive_requests 10000000;  # nginx closes a connection after 1,000 requests by default
     client_body_temp_path tmp;
     server { listen 127.0.0.1:%d; location / { return 200; } }
 }
@@ -86,6 +88,16 @@ def paced(port, headers, rate, args):
     return result["requests"] / (result["duration_us"] / 1e6), result
 
 
+def evenly(port, headers, rate, args, workdir):
+    """`pace` (pace.c) at `rate`: requests evenly spaced, latency counted from when each was due."""
+    request = workdir / f"request-{port}.txt"
+    lines = ["GET /v1/auth/nginx HTTP/1.1", "Host: gatehouse", *[f"{k}: {v}" for k, v in headers.items()]]
+    request.write_bytes(("\r\n".join(lines) + "\r\n\r\n").encode())
+    output = subprocess.run([str(workdir / "pace"), "127.0.0.1", str(port), str(round(rate)), str(args.seconds), "200",
+                             str(request)], capture_output=True, text=True, check=True).stdout
+    return json.loads(output)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gatehouse", default=str(ROOT / ".build-release/release/gatehouse"))
@@ -98,6 +110,7 @@ def main():
         sys.exit(f"no {args.gatehouse}: swift build -c release --scratch-path .build-release --product gatehouse")
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-load-"))
     (workdir / "nginx.conf").write_text(NGINX_CONF % NGINX)
+    subprocess.run(["gcc", "-O2", "-o", str(workdir / "pace"), str(ROOT / "Benchmarks/load/pace.c")], check=True)
     large = workdir / "large.yaml"
     large.write_text(large_policy(args.rules))
     small = ROOT / "Tests/gateways/policy.yaml"
@@ -130,6 +143,12 @@ def main():
                 print(f"at ~{half:.0f} req/s, {name:16}: {rate:7.0f} req/s  p50 {result['p50_us'] / 1000:.2f} ms"
                       f"  p90 {result['p90_us'] / 1000:.2f} ms  p99 {result['p99_us'] / 1000:.2f} ms"
                       f"  max {result['max_us'] / 1000:.2f} ms")
+            for name, port in [("nginx return 200", NGINX), ("gatehouse", GATEHOUSE)]:
+                result = evenly(port, headers, half, args, workdir)
+                print(f"evenly at {half:.0f} req/s, {name:16}: {result['rate']:7.0f} req/s  "
+                      f"p50 {result['p50_us'] / 1000:.2f} ms  p90 {result['p90_us'] / 1000:.2f} ms  "
+                      f"p99 {result['p99_us'] / 1000:.2f} ms  max {result['max_us'] / 1000:.2f} ms"
+                      f"  ({result['non_2xx']} non-2xx, {result['errors']} errors)")
             peak_small = resident_kib(gatehouse.process.pid)
         with Gatehouse(args.gatehouse, small, workdir, log=True):
             print(f"gatehouse with --decision-log FILE: {flood(GATEHOUSE, headers, args):.0f} req/s")
