@@ -136,49 +136,56 @@ struct GatewayEndpoints: RouterMiddleware {
 
     /// Decides a gateway's check request, verifying its credentials however long that takes.
     func answer(_ request: GatewayRequest, _ convention: GatewayConvention) async -> GatewayAnswer {
-        let started = ContinuousClock.now
-        let loaded = policy.loaded
-        let now = clock()
-        switch Self.original(request, convention) {
+        switch begin(request, convention) {
         case .failure(let refusal): return refusal
-        case .success(let original):
-            let decision = await loaded.evaluator.evaluate(original, verifier: loaded.verifier, now: now)
-            return finish(decision, original, convention, loaded, now: now, started: started)
+        case .success(let check):
+            let loaded = check.loaded
+            return finish(
+                await loaded.evaluator.evaluate(check.original, verifier: loaded.verifier, now: check.now), check,
+                convention)
         }
     }
 
     /// The same answer when it needs no I/O (no credentials, or credentials already verified);
     /// nil when verification must wait. Called on the event loop that read the request.
     func answerImmediately(_ request: GatewayRequest, _ convention: GatewayConvention) -> GatewayAnswer? {
-        let started = ContinuousClock.now
-        let loaded = policy.loaded
-        let now = clock()
-        switch Self.original(request, convention) {
+        switch begin(request, convention) {
         case .failure(let refusal): return refusal
-        case .success(let original):
-            guard let decision = loaded.evaluator.evaluateImmediately(original, verifier: loaded.verifier, now: now)
-            else { return nil }
-            return finish(decision, original, convention, loaded, now: now, started: started)
+        case .success(let check):
+            let loaded = check.loaded
+            return loaded.evaluator.evaluateImmediately(check.original, verifier: loaded.verifier, now: check.now)
+                .map { finish($0, check, convention) }
         }
     }
 
-    private static func original(_ request: GatewayRequest, _ convention: GatewayConvention)
-        -> Result<Gatehouse.HTTPRequest, GatewayAnswer>
-    {
-        convention.originalRequest(
+    /// A check request being decided: the original request, and the policy, time and start it is
+    /// decided with.
+    struct Check {
+        let original: Gatehouse.HTTPRequest
+        let loaded: ActivePolicy.Loaded
+        let now: Date
+        let started: ContinuousClock.Instant
+    }
+
+    /// The original request under the policy in force now, or the refusal when the gateway did not
+    /// send it.
+    private func begin(_ request: GatewayRequest, _ convention: GatewayConvention) -> Result<Check, GatewayAnswer> {
+        let started = ContinuousClock.now
+        return convention.originalRequest(
             method: request.method, target: request.target, authority: request.authority, headers: request.headers
-        ).mapError {
-            refusal(convention, status: 400, code: "request.missing-original", reason: $0.reason, id: decisionID())
+        )
+        .map { Check(original: $0, loaded: policy.loaded, now: clock(), started: started) }
+        .mapError {
+            Self.refusal(
+                convention, status: 400, code: "request.missing-original", reason: $0.reason, id: Self.decisionID())
         }
     }
 
     /// Counts, logs and renders a decision.
-    private func finish(
-        _ decision: Decision, _ original: Gatehouse.HTTPRequest, _ convention: GatewayConvention,
-        _ loaded: ActivePolicy.Loaded, now: Date, started: ContinuousClock.Instant
-    ) -> GatewayAnswer {
+    private func finish(_ decision: Decision, _ check: Check, _ convention: GatewayConvention) -> GatewayAnswer {
+        let (original, loaded, now) = (check.original, check.loaded, check.now)
         let id = Self.decisionID()
-        let elapsed = ContinuousClock.now - started
+        let elapsed = ContinuousClock.now - check.started
         metrics.decided(decision, gateway: convention.rawValue, duration: elapsed)
         log?.record(
             DecisionLog.Entry(
