@@ -71,13 +71,7 @@ struct DiffCommand: AsyncParsableCommand {
         } else {
             source = SourceFile(name: argument, text: try gitShow(argument))
         }
-        let result = PolicyChecker.check(source)
-        guard let policy = result.policy else {
-            Standard.error(DiagnosticRenderer(sources: [source]).render(result.diagnostics, as: .text))
-            Standard.error("error: \(argument) has errors; fix them first\n")
-            throw Exit.unreadable
-        }
-        return (policy, result.diagnostics)
+        return try Loading.checked(source, or: "error: \(argument) has errors; fix them first\n")
     }
 
     /// `git show REV:PATH`, or exit 65 with git's reason.

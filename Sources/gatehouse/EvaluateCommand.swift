@@ -162,13 +162,19 @@ enum Loading {
 
     /// Reads, checks and compiles a policy; any error exits 65 with the diagnostics.
     static func policy(_ path: String) throws -> CompiledPolicy {
-        let source = try source(path)
+        let (policy, _) = try checked(
+            source(path), or: "error: \(path) has errors; fix them first (`gatehouse check \(path)`)\n")
+        return PolicyCompiler.compile(policy)
+    }
+
+    /// Checks `source`: the policy and its warnings, or exit 65 with the diagnostics and `failure`.
+    static func checked(_ source: SourceFile, or failure: String) throws -> (Policy, [Diagnostic]) {
         let result = PolicyChecker.check(source)
         guard let policy = result.policy else {
             Standard.error(DiagnosticRenderer(sources: [source]).render(result.diagnostics, as: .text))
-            Standard.error("error: \(path) has errors; fix them first (`gatehouse check \(path)`)\n")
+            Standard.error(failure)
             throw Exit.unreadable
         }
-        return PolicyCompiler.compile(policy)
+        return (policy, result.diagnostics)
     }
 }

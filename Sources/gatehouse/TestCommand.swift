@@ -95,7 +95,7 @@ struct TestReport {
             out += "\(outcome.file): \(outcome.passed) passed\(failed)\n"
         }
         for policy in coverage {
-            let share = String(format: "%.0f%%", policy.percent)
+            let share = Self.percent(policy.percent)
             out +=
                 "coverage \(policy.policy): \(policy.rules - policy.unexercised.count) of \(policy.rules) rules (\(share))"
             out += policy.unexercised.isEmpty ? "\n" : "; no case reaches:\n"
@@ -103,7 +103,7 @@ struct TestReport {
         }
         if !coverageMet {
             out +=
-                "coverage is under \(String(format: "%.0f%%", minimum)) for \(coverage.filter { $0.percent < minimum }.map(\.policy).joined(separator: ", "))\n"
+                "coverage is under \(Self.percent(minimum)) for \(coverage.filter { $0.percent < minimum }.map(\.policy).joined(separator: ", "))\n"
         }
         return out + "\(passed) passed, \(failed) failed\n"
     }
@@ -194,7 +194,7 @@ struct TestReport {
                 }
                 let missing = policy.unexercised.map { "\($0.id) (\($0.location))" }.joined(separator: "\n")
                 return
-                    "    <testcase name=\"\(xml(name))\" classname=\"coverage\">\n      <failure message=\"\(String(format: "%.0f%%", policy.percent)) of rules exercised, under \(String(format: "%.0f%%", minimum))\">\(xml(missing))</failure>\n    </testcase>"
+                    "    <testcase name=\"\(xml(name))\" classname=\"coverage\">\n      <failure message=\"\(Self.percent(policy.percent)) of rules exercised, under \(Self.percent(minimum))\">\(xml(missing))</failure>\n    </testcase>"
             }
             let failures = coverage.filter { $0.percent < minimum }.count
             suites.append(
@@ -208,6 +208,9 @@ struct TestReport {
             + "<testsuites name=\"gatehouse test\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
             + suites.joined(separator: "\n") + "\n</testsuites>\n"
     }
+
+    /// `83%`.
+    private static func percent(_ value: Double) -> String { String(format: "%.0f%%", value) }
 
     private func xml(_ text: String) -> String {
         var out = ""
