@@ -119,8 +119,8 @@ struct GatewayEndpoints: RouterMiddleware {
             return try await next(request, context)
         }
         let gateway = GatewayRequest(
-            method: request.method, target: request.head.path ?? "", authority: request.head.authority,
-            headers: request.headers)
+            method: request.method.rawValue, target: request.head.path ?? "", authority: request.head.authority,
+            headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
         return await answer(gateway, convention).response
     }
 
@@ -171,14 +171,12 @@ struct GatewayEndpoints: RouterMiddleware {
     /// send it.
     private func begin(_ request: GatewayRequest, _ convention: GatewayConvention) -> Result<Check, GatewayAnswer> {
         let started = ContinuousClock.now
-        return convention.originalRequest(
-            method: request.method, target: request.target, authority: request.authority, headers: request.headers
-        )
-        .map { Check(original: $0, loaded: policy.loaded, now: clock(), started: started) }
-        .mapError {
-            Self.refusal(
-                convention, status: 400, code: "request.missing-original", reason: $0.reason, id: Self.decisionID())
-        }
+        return convention.originalRequest(request)
+            .map { Check(original: $0, loaded: policy.loaded, now: clock(), started: started) }
+            .mapError {
+                Self.refusal(
+                    convention, status: 400, code: "request.missing-original", reason: $0.reason, id: Self.decisionID())
+            }
     }
 
     /// Counts, logs and renders a decision.
@@ -241,12 +239,17 @@ struct GatewayEndpoints: RouterMiddleware {
 }
 
 /// What a gateway's check request carries that Gatehouse reads: its own method, target, authority
-/// and headers.
+/// (its first `Host`) and its other header fields, in order.
 struct GatewayRequest {
-    let method: HTTPRequest.Method
+    let method: String
     let target: String
     let authority: String?
-    let headers: HTTPFields
+    let headers: [(name: String, value: String)]
+
+    /// The first value of the header `name`.
+    func first(_ name: String) -> String? {
+        headers.first { $0.name.equalsIgnoringCase(name) }?.value
+    }
 }
 
 /// The answer to a gateway: a status, headers, and a JSON body for refusals.

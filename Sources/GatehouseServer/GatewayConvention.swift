@@ -17,38 +17,33 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
     public var prefix: String { "/v1/auth/\(rawValue)" }
 
     /// The original request, or why it cannot be known (a refusal, never a guess).
-    func originalRequest(
-        method: HTTPTypes.HTTPRequest.Method, target: String, authority: String?, headers: HTTPFields
-    ) -> Result<
-        HTTPRequest_, MissingOriginal
-    > {
-        let forwarded = headers.map { (name: $0.name.canonicalName, value: $0.value) }
+    func originalRequest(_ request: GatewayRequest) -> Result<HTTPRequest_, MissingOriginal> {
         switch self {
         case .nginx:
-            guard let uri = headers[values: .originalURI].first, let original = headers[values: .originalMethod].first
-            else {
+            guard let uri = request.first("x-original-uri"), let method = request.first("x-original-method") else {
                 return .failure(
                     MissingOriginal(reason: "the nginx request carries no X-Original-URI or X-Original-Method"))
             }
-            return .success(HTTPRequest_(method: original, target: uri, host: authority, headers: forwarded))
+            return .success(
+                HTTPRequest_(method: method, target: uri, host: request.authority, headers: request.headers))
         case .envoy:
-            let rest = target.dropFirst(prefix.count)
+            let rest = request.target.dropFirst(prefix.count)
             guard rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") else {
                 return .failure(MissingOriginal(reason: "the Envoy check request's path is not under \(prefix)"))
             }
             let original = rest.isEmpty || rest.hasPrefix("?") ? "/" + rest : String(rest)
             return .success(
-                HTTPRequest_(method: method.rawValue, target: original, host: authority, headers: forwarded))
+                HTTPRequest_(
+                    method: request.method, target: original, host: request.authority, headers: request.headers))
         case .forward:
-            guard let uri = headers[values: .forwardedURI].first, let original = headers[values: .forwardedMethod].first
-            else {
+            guard let uri = request.first("x-forwarded-uri"), let method = request.first("x-forwarded-method") else {
                 return .failure(
                     MissingOriginal(reason: "the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method")
                 )
             }
             return .success(
                 HTTPRequest_(
-                    method: original, target: uri, host: headers[values: .forwardedHost].first, headers: forwarded))
+                    method: method, target: uri, host: request.first("x-forwarded-host"), headers: request.headers))
         }
     }
 
@@ -72,10 +67,5 @@ struct MissingOriginal: Error {
 typealias HTTPRequest_ = Gatehouse.HTTPRequest
 
 extension HTTPField.Name {
-    static let originalURI = HTTPField.Name("X-Original-URI")!
-    static let originalMethod = HTTPField.Name("X-Original-Method")!
-    static let forwardedURI = HTTPField.Name("X-Forwarded-Uri")!
-    static let forwardedMethod = HTTPField.Name("X-Forwarded-Method")!
-    static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
     static let decisionID = HTTPField.Name("X-Gatehouse-Decision")!
 }

@@ -38,7 +38,10 @@ public struct HTTPRequest: Sendable {
 }
 
 extension String {
-    func equalsIgnoringCase(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+    /// Whether the two are equal but for the case of ASCII letters, as header field names compare
+    /// (they are ASCII tokens). Compares bytes; allocates nothing.
+    public func equalsIgnoringCase(_ other: String) -> Bool {
+        utf8.count == other.utf8.count
+            && zip(utf8, other.utf8).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) &- 0x61 < 26) }
     }
 }
