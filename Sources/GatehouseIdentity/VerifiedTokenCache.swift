@@ -25,7 +25,11 @@ final class VerifiedTokenCache: Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    static func key(_ token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
+    /// The token's SHA-256, hashed where its bytes are (no copy of a kilobyte per request).
+    static func key(_ token: String) -> SHA256Digest {
+        var token = token
+        return token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+    }
 
     func identity(for key: SHA256Digest, now: Date) -> Identity? {
         guard capacity > 0 else { return nil }
