@@ -4,8 +4,10 @@ import Gatehouse
 
 /// Verifies what callers really send: JWTs against the issuing provider's keys or by asking it
 /// (userinfo, introspection), static API tokens by their SHA-256, Basic credentials by bcrypt.
-/// The engine calls it through ``CredentialVerifier``.
-public struct TokenVerifier: CredentialVerifier {
+/// The engine calls it through ``CredentialVerifier``. A class: the engine takes it as an
+/// existential, which holds a reference inline where a struct this size would be boxed on the heap
+/// for every decision.
+public final class TokenVerifier: CredentialVerifier {
     let keys: any SigningKeySource
     /// Asks providers about tokens (userinfo, introspection); nil when offline.
     public let remote: RemoteVerifier?

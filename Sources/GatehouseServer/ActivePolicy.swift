@@ -11,13 +11,21 @@ import Synchronization
 
 /// The policy the server decides with, swapped whole on reload so every decision uses exactly one.
 public final class ActivePolicy: Sendable {
-    /// One loaded policy and what decides with it.
-    public struct Loaded: Sendable {
+    /// One loaded policy and what decides with it. A class, so that reading the policy in force
+    /// for a decision retains one object, not each of its parts.
+    public final class Loaded: Sendable {
         public let evaluator: Evaluator
         public let verifier: TokenVerifier
         /// SHA-256 of the policy file's bytes.
         public let sha256: String
         public let file: String
+
+        init(evaluator: Evaluator, verifier: TokenVerifier, sha256: String, file: String) {
+            self.evaluator = evaluator
+            self.verifier = verifier
+            self.sha256 = sha256
+            self.file = file
+        }
     }
 
     private let current: Mutex<Loaded>
