@@ -126,11 +126,12 @@ struct GatewayEndpoints: RouterMiddleware {
 
     /// The gateway convention whose endpoint `path` is, if any.
     static func convention(serving path: String) -> GatewayConvention? {
-        GatewayConvention.allCases.first { convention in
-            guard path.hasPrefix(convention.prefix) else { return false }
-            let rest = path.dropFirst(convention.prefix.count)
-            if convention == .envoy { return rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") }
-            return rest.isEmpty || rest.hasPrefix("?")
+        guard path.utf8.starts(with: "/v1/auth/".utf8) else { return nil }
+        return GatewayConvention.allCases.first { convention in
+            guard path.utf8.starts(with: convention.prefix.utf8) else { return false }
+            let rest = path.utf8.dropFirst(convention.prefix.utf8.count)
+            let slash = UInt8(ascii: "/"), question = UInt8(ascii: "?")
+            return rest.first == nil || rest.first == question || (convention == .envoy && rest.first == slash)
         }
     }
 

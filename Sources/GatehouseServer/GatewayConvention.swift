@@ -13,8 +13,14 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
     /// Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`.
     case forward
 
-    /// The endpoint's path prefix.
-    public var prefix: String { "/v1/auth/\(rawValue)" }
+    /// The endpoint's path prefix (literals: it is read for every request).
+    public var prefix: String {
+        switch self {
+        case .nginx: "/v1/auth/nginx"
+        case .envoy: "/v1/auth/envoy"
+        case .forward: "/v1/auth/forward"
+        }
+    }
 
     /// The original request, or why it cannot be known (a refusal, never a guess).
     func originalRequest(_ request: GatewayRequest) -> Result<HTTPRequest_, MissingOriginal> {

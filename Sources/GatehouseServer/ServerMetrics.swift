@@ -16,6 +16,8 @@ public final class ServerMetrics: Sendable {
     private let decisionCounters = Mutex<[DecisionKey: CoreMetrics.Counter]>([:])
     private let decisionTimers = Mutex<[String: CoreMetrics.Timer]>([:])
     private let counters = Mutex<[[String]: CoreMetrics.Counter]>([:])
+    /// Cache hits, counted once per cached decision, by cache name.
+    private let cacheHits = Mutex<[String: CoreMetrics.Counter]>([:])
 
     private struct DecisionKey: Hashable, Sendable {
         let result: String
@@ -59,7 +61,12 @@ public final class ServerMetrics: Sendable {
     /// `gatehouse_jwks_fetches_total{provider,result}`.
     public var events: VerificationEvents {
         VerificationEvents(
-            cacheHit: { cache in self.counter("gatehouse_cache_hits_total", [("cache", cache)]).increment() },
+            cacheHit: { cache in
+                Self.made(cache, in: self.cacheHits) {
+                    Counter(label: "gatehouse_cache_hits_total", dimensions: [("cache", cache)], factory: self.factory)
+                }
+                .increment()
+            },
             keysFetched: { provider, succeeded in
                 self.counter(
                     "gatehouse_jwks_fetches_total", [("provider", provider), ("result", succeeded ? "ok" : "failed")]

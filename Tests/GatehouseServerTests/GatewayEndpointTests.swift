@@ -120,6 +120,19 @@ import Testing
             headers: [("X-Original-URI", "/status"), ("X-Original-Method", "GET")], status: 400, user: nil),
     ]
 
+    /// Which paths are a gateway's endpoint: the prefix and nothing more than a query, except
+    /// Envoy's, which carries the original path after it.
+    @Test(
+        arguments: [
+            ("/v1/auth/nginx", GatewayConvention.nginx), ("/v1/auth/nginx?x=1", .nginx), ("/v1/auth/nginx/x", nil),
+            ("/v1/auth/nginxx", nil), ("/v1/auth/forward", .forward), ("/v1/auth/forward/", nil),
+            ("/v1/auth/envoy", .envoy), ("/v1/auth/envoy/rest/a?b", .envoy), ("/v1/auth/envoy?q", .envoy),
+            ("/v1/auth/envoyx", nil), ("/v1/auth/", nil), ("/healthz", nil), ("/V1/auth/nginx", nil),
+        ] as [(String, GatewayConvention?)])
+    func endpointPaths(path: String, convention: GatewayConvention?) {
+        #expect(GatewayEndpoints.convention(serving: path) == convention)
+    }
+
     @Test(arguments: cases)
     func endpoint(_ testCase: Case) async throws {
         try await Self.app().test(.router) { client in
