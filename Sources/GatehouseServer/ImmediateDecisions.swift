@@ -71,8 +71,6 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleTimeout: TimeAmount?
     /// Requests passed on and not yet answered.
     private var passedOn = 0
-    /// Requests read (or being read) and not yet answered, by either path.
-    private var inProgress = 0
     private var readingRequest = false
     /// The answer to the request being read, written once its end has been read, and whether
     /// the connection closes after it.
@@ -81,6 +79,10 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastActive = NIODeadline.uptimeNanoseconds(0)
     private var idleCheck: Scheduled<Void>?
     private var date = HTTPDate()
+
+    /// Requests read (or being read) and not yet answered, by either path: the fast path holds at
+    /// most one, the one being read.
+    private var inProgress: Int { max(0, passedOn) + (answer == nil ? 0 : 1) }
 
     init(endpoints: GatewayEndpoints, idleTimeout: TimeAmount?) {
         self.endpoints = endpoints
@@ -91,7 +93,6 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
         lastActive = context.eventLoop.now
         switch unwrapInboundIn(data) {
         case .head(let head):
-            inProgress += 1
             readingRequest = true
             if passedOn == 0, let answer = answerImmediately(head) {
                 self.answer = (answer, !head.isKeepAlive)
@@ -108,8 +109,7 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             self.answer = nil
-            inProgress -= 1
-            write(answer, close: close || (closeWhenAnswered && inProgress == 0), context: context)
+            send(answer, close: close || (closeWhenAnswered && inProgress == 0), context: context)
         }
     }
 
@@ -137,7 +137,7 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes the answer to NIO's encoder, which frames it as it frames the router's answers (and
     /// pairs it with its request, so a later answer to a HEAD request is framed as one).
-    private func write(_ answer: GatewayAnswer, close: Bool, context: ChannelHandlerContext) {
+    private func send(_ answer: GatewayAnswer, close: Bool, context: ChannelHandlerContext) {
         let body = answer.body.map { context.channel.allocator.buffer(string: $0) }
         var headers = HTTPHeaders()
         headers.reserveCapacity(answer.headers.count + 4)
@@ -162,7 +162,6 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
         passedOn -= 1
-        inProgress = max(0, inProgress - 1)
         lastActive = context.eventLoop.now
         if idleCheck == nil { scheduleIdleCheck(context, at: lastActive) }
         guard closeWhenAnswered, inProgress == 0 else { return context.write(data, promise: promise) }
