@@ -13,7 +13,6 @@ let package = Package(
         .executable(name: "gatehouse", targets: ["gatehouse"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
@@ -28,9 +27,11 @@ let package = Package(
     targets: [
         .target(
             name: "Gatehouse",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CYAML"],
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
         .target(
             name: "GatehouseIdentity",

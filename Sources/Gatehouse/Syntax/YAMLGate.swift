@@ -1,4 +1,4 @@
-import CYaml
+import CYAML
 
 /// A streaming pass over libyaml's events that refuses what Gatehouse never accepts in a policy,
 /// before anything builds a tree: anchors and aliases (billion laughs), explicit tags, merge keys,
@@ -6,8 +6,9 @@ import CYaml
 /// ``maxDepth``. The first anchor and the first alias are reported, not every one. It holds one
 /// frame per open collection, so time and memory stay linear in the input even for hostile
 /// documents. The same pass builds the located tree, which is returned only when nothing was
-/// refused (composing it with Yams as well cost a second, heavier tree: more time and more memory
-/// left fragmented after a large policy was read).
+/// refused (composing a YAML library's own tree as well cost a second, heavier tree: more time and
+/// more memory left fragmented after a large policy was read). libyaml is the system's (Debian
+/// `libyaml-dev`), reached through the `CYAML` system-library target.
 struct YAMLGate {
     /// The deepest nesting accepted.
     static let maxDepth = 64

@@ -1,4 +1,4 @@
-/// A YAML value with its location, converted from Yams' nodes so it can cross task boundaries.
+/// A YAML value with its location, built from libyaml's events; `Sendable`, so it can cross task boundaries.
 public indirect enum YAMLNode: Sendable {
     /// A scalar: its text exactly as written (never a resolved boolean or number).
     case scalar(YAMLScalar)
