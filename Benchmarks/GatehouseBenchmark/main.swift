@@ -55,23 +55,23 @@ func policyText(rules count: Int) -> String {
 }
 
 /// Requests that hit rules at several depths and positions, and misses.
-func requestMix(services: Int) -> [HTTPRequest] {
+func requestMix(services: Int) -> [APIRequest] {
     let first = 0, middle = max(0, services / 2), last = max(0, services - 1)
-    var requests: [HTTPRequest] = []
+    var requests: [APIRequest] = []
     for service in [first, middle, last] {
         requests += [
-            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/items"),
-            HTTPRequest(method: "PUT", target: "/api/v1/svc\(service)/items/42"),
-            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/items/42/comments/7/replies?page=2"),
-            HTTPRequest(method: "GET", target: "/api/v2/svc\(service)/eu/reports"),
-            HTTPRequest(method: "GET", target: "/api/v1/svc\(service)/users/alice/settings"),
-            HTTPRequest(method: "PATCH", target: "/api/v1/svc\(service)/items"),
+            APIRequest(method: "GET", target: "/api/v1/svc\(service)/items"),
+            APIRequest(method: "PUT", target: "/api/v1/svc\(service)/items/42"),
+            APIRequest(method: "GET", target: "/api/v1/svc\(service)/items/42/comments/7/replies?page=2"),
+            APIRequest(method: "GET", target: "/api/v2/svc\(service)/eu/reports"),
+            APIRequest(method: "GET", target: "/api/v1/svc\(service)/users/alice/settings"),
+            APIRequest(method: "PATCH", target: "/api/v1/svc\(service)/items"),
         ]
     }
     requests += [
-        HTTPRequest(method: "GET", target: "/api/v9/unknown/thing"),
-        HTTPRequest(method: "GET", target: "/static/app.js"),
-        HTTPRequest(method: "GET", target: "/api/v1/svc0/items/1/health"),
+        APIRequest(method: "GET", target: "/api/v9/unknown/thing"),
+        APIRequest(method: "GET", target: "/static/app.js"),
+        APIRequest(method: "GET", target: "/api/v1/svc0/items/1/health"),
     ]
     return requests
 }
@@ -83,7 +83,7 @@ struct Figures {
 
 /// Median and p99 of the per-call time of `body` over `rounds` rounds of the mix, each call
 /// timed in batches of `batch` repetitions to keep the clock's own cost out.
-func measure(_ mix: [HTTPRequest], rounds: Int, batch: Int = 64, _ body: (HTTPRequest) -> Void) -> Figures {
+func measure(_ mix: [APIRequest], rounds: Int, batch: Int = 64, _ body: (APIRequest) -> Void) -> Figures {
     var samples: [Double] = []
     samples.reserveCapacity(rounds * mix.count)
     for request in mix { for _ in 0..<batch { body(request) } }
@@ -148,7 +148,7 @@ for count in [10, 100, 1_000, 10_000] {
     let parse = measure(mix, rounds: rounds) { consume(RequestTarget.parse($0.target)) }
     let segments = mix.map { (try? RequestTarget.parse($0.target).get())?.segments ?? [] }
     let methods = mix.map { MethodMask(requestMethod: $0.method) }
-    let indexed = mix.indices.map { HTTPRequest(method: String($0), target: "") }
+    let indexed = mix.indices.map { APIRequest(method: String($0), target: "") }
     let trie = measure(indexed, rounds: rounds) { request in
         let i = Int(request.method)!
         consume(compiled.firstMatch(segments: segments[i], method: methods[i]))

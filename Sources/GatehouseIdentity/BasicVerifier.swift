@@ -23,7 +23,7 @@ struct BasicVerifier: Sendable {
             return (ok, ok ? Self.rememberFor : 0)
         }
         guard matches, let user else {
-            return .rejected(Rejection(code: "credentials.invalid", reason: "the Basic username or password is wrong"))
+            return .rejected(Rejection(code: .credentialsInvalid, reason: "the Basic username or password is wrong"))
         }
         return .verified(Identity(username: user.username, scheme: .basic))
     }

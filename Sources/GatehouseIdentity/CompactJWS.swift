@@ -15,7 +15,7 @@ struct CompactJWS: Sendable {
     /// Splits and decodes `token`; every refusal is `token.too-large` or `token.malformed`.
     static func parse(_ token: String) -> Result<CompactJWS, Rejection> {
         guard token.utf8.count <= maxBytes else {
-            return .failure(Rejection(code: "token.too-large", reason: "the token is larger than 16 KiB"))
+            return .failure(Rejection(code: .tokenTooLarge, reason: "the token is larger than 16 KiB"))
         }
         // Split on the bytes: the separators are ASCII, and Character-based splitting of a long
         // token costs more than everything else here.
@@ -29,13 +29,13 @@ struct CompactJWS: Sendable {
             let reason =
                 dots.count == 4
                 ? "encrypted tokens (JWE) are not accepted" : "the token is not a compact JWS (three parts)"
-            return .failure(Rejection(code: "token.malformed", reason: reason))
+            return .failure(Rejection(code: .tokenMalformed, reason: reason))
         }
         guard let headerBytes = Base64URL.decode(bytes[..<dots[0]]),
             let payloadBytes = Base64URL.decode(bytes[(dots[0] + 1)..<dots[1]]),
             let signature = Base64URL.decode(bytes[(dots[1] + 1)...])
         else {
-            return .failure(Rejection(code: "token.malformed", reason: "the token is not canonical base64url"))
+            return .failure(Rejection(code: .tokenMalformed, reason: "the token is not canonical base64url"))
         }
         do {
             let header = try StrictJSON.object(headerBytes)
@@ -45,7 +45,7 @@ struct CompactJWS: Sendable {
                     signature: signature))
         } catch {
             return .failure(
-                Rejection(code: "token.malformed", reason: "the token header is not valid: \(error.reason)"))
+                Rejection(code: .tokenMalformed, reason: "the token header is not valid: \(error.reason)"))
         }
     }
 
@@ -55,7 +55,7 @@ struct CompactJWS: Sendable {
             return .success(try StrictJSON.object(payloadBytes))
         } catch {
             return .failure(
-                Rejection(code: "token.malformed", reason: "the token payload is not valid: \(error.reason)"))
+                Rejection(code: .tokenMalformed, reason: "the token payload is not valid: \(error.reason)"))
         }
     }
 }

@@ -35,17 +35,17 @@ struct JWTVerifier: Sendable {
                 kid == nil
                 ? "the token has no `kid` and `\(provider.id)` has \(candidates.count) keys for \(algorithm.rawValue)"
                 : "no key of `\(provider.id)` has the token's `kid`"
-            return .failure(Rejection(code: "token.unknown-key", reason: reason))
+            return .failure(Rejection(code: .tokenUnknownKey, reason: reason))
         }
         guard let verifier = key.verifiers[algorithm] else {
             return .failure(
                 Rejection(
-                    code: "token.key-mismatch",
+                    code: .tokenKeyMismatch,
                     reason: "the token's key does not verify \(algorithm.rawValue) (its type or `alg` differs)"))
         }
         let valid = (try? verifier.verify(token.signature, signs: token.signingInput)) ?? false
         guard valid else {
-            return .failure(Rejection(code: "token.signature", reason: "the token's signature does not verify"))
+            return .failure(Rejection(code: .tokenSignature, reason: "the token's signature does not verify"))
         }
         return .success(())
     }
@@ -57,18 +57,18 @@ struct JWTVerifier: Sendable {
             let allowed = provider.algorithms.map(\.rawValue).joined(separator: ", ")
             return .failure(
                 Rejection(
-                    code: "token.algorithm",
+                    code: .tokenAlgorithm,
                     reason: "the token's `alg` is not one `\(provider.id)` accepts (\(allowed))"))
         }
         if header["crit"] != nil {
             return .failure(
-                Rejection(code: "token.critical", reason: "the token has a `crit` header; no extension is supported"))
+                Rejection(code: .tokenCritical, reason: "the token has a `crit` header; no extension is supported"))
         }
         if let type = header["typ"], !(type.stringValue.map { Self.acceptedTypes.contains($0.lowercased()) } ?? false) {
-            return .failure(Rejection(code: "token.type", reason: "the token's `typ` is not a JWT type"))
+            return .failure(Rejection(code: .tokenType, reason: "the token's `typ` is not a JWT type"))
         }
         if let kid = header["kid"], kid.stringValue == nil {
-            return .failure(Rejection(code: "token.malformed", reason: "the token's `kid` is not a string"))
+            return .failure(Rejection(code: .tokenMalformed, reason: "the token's `kid` is not a string"))
         }
         return .success(algorithm)
     }
@@ -77,7 +77,7 @@ struct JWTVerifier: Sendable {
         let leeway = Double(provider.leeway.components.seconds)
         let time = now.timeIntervalSince1970
         guard claims["iss"]?.stringValue == provider.issuer else {
-            return .failure(Rejection(code: "token.issuer", reason: "the token's `iss` is not `\(provider.issuer)`"))
+            return .failure(Rejection(code: .tokenIssuer, reason: "the token's `iss` is not `\(provider.issuer)`"))
         }
         let audiences: [String]
         switch claims["aud"] {
@@ -87,42 +87,42 @@ struct JWTVerifier: Sendable {
         case nil: audiences = []
         default:
             return .failure(
-                Rejection(code: "token.malformed", reason: "the token's `aud` is not a string or a list of strings"))
+                Rejection(code: .tokenMalformed, reason: "the token's `aud` is not a string or a list of strings"))
         }
         if !provider.audiences.isEmpty {
             guard audiences.contains(where: provider.audiences.contains) else {
                 return .failure(
                     Rejection(
-                        code: "token.audience",
+                        code: .tokenAudience,
                         reason:
                             "the token's `aud` is none of \(provider.audiences.map { "`\($0)`" }.joined(separator: ", "))"
                     ))
             }
         }
         guard let exp = claims["exp"] else {
-            return .failure(Rejection(code: "token.no-expiry", reason: "the token has no `exp`"))
+            return .failure(Rejection(code: .tokenNoExpiry, reason: "the token has no `exp`"))
         }
         for (name, value) in [("exp", exp), ("nbf", claims["nbf"]), ("iat", claims["iat"])] {
             guard let value else { continue }
             // A NumericDate is a JSON number; one past the year 9999 is no date anyone issues.
             guard case .number(let seconds) = value, abs(seconds) <= Self.latestDate else {
                 return .failure(
-                    Rejection(code: "token.malformed", reason: "the token's `\(name)` is not a valid NumericDate"))
+                    Rejection(code: .tokenMalformed, reason: "the token's `\(name)` is not a valid NumericDate"))
             }
         }
         if case .number(let notBefore)? = claims["nbf"], case .number(let expiry) = exp, notBefore > expiry {
-            return .failure(Rejection(code: "token.malformed", reason: "the token's `nbf` is after its `exp`"))
+            return .failure(Rejection(code: .tokenMalformed, reason: "the token's `nbf` is after its `exp`"))
         }
         if case .number(let expiry) = exp, time >= expiry + leeway {
-            return .failure(Rejection(code: "token.expired", reason: "the token expired at \(Self.instant(expiry))"))
+            return .failure(Rejection(code: .tokenExpired, reason: "the token expired at \(Self.instant(expiry))"))
         }
         if case .number(let notBefore)? = claims["nbf"], time + leeway < notBefore {
             return .failure(
                 Rejection(
-                    code: "token.not-yet-valid", reason: "the token is not valid before \(Self.instant(notBefore))"))
+                    code: .tokenNotYetValid, reason: "the token is not valid before \(Self.instant(notBefore))"))
         }
         if case .number(let issued)? = claims["iat"], time + leeway < issued {
-            return .failure(Rejection(code: "token.issued-in-future", reason: "the token's `iat` is in the future"))
+            return .failure(Rejection(code: .tokenIssuedInFuture, reason: "the token's `iat` is in the future"))
         }
         return .success(())
     }

@@ -37,24 +37,31 @@ public final class TokenVerifier: CredentialVerifier {
             keys: directory, remote: RemoteVerifier(directory: directory, events: events), events: events)
     }
 
-    public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
+    /// A bearer token's SHA-256, hashed where its bytes are: the key of the caches and the API
+    /// tokens, computed once per decision.
+    public func prepare(_ credential: Credential) -> PreparedCredential {
+        guard case .bearer(let token) = credential else { return PreparedCredential(credential, digest: nil) }
+        return PreparedCredential(credential, digest: VerifiedTokenCache.key(token))
+    }
+
+    public func verify(_ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
         -> Verification
     {
-        switch credential {
+        switch credential.credential {
         case .basic(let username, let password):
             return await basic.verify(username: username, password: password, users: policy.policy.basicUsers, now: now)
         case .bearer(let token):
-            return await verifyBearer(token, policy: policy.policy, now: now)
+            return await verifyBearer(
+                token, digest: credential.digest ?? VerifiedTokenCache.key(token), policy: policy.policy, now: now)
         }
     }
 
     /// A bearer token already verified (from the cache) or one of the policy's API tokens, without
     /// waiting; nil for anything that needs keys, a provider or bcrypt.
-    public func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
-        -> Verification?
-    {
-        guard case .bearer(let token) = credential else { return nil }
-        let key = VerifiedTokenCache.key(token)
+    public func verifyImmediately(
+        _ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date
+    ) -> Verification? {
+        guard case .bearer(let token) = credential.credential, let key = credential.digest else { return nil }
         if let identity = verified.identity(for: key, now: now) {
             events.cacheHit("token")
             return .verified(identity)
@@ -93,8 +100,7 @@ public final class TokenVerifier: CredentialVerifier {
 
     /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
     /// API token, then sent to the userinfo and introspection providers in policy order.
-    func verifyBearer(_ token: String, policy: Policy, now: Date) async -> Verification {
-        let key = VerifiedTokenCache.key(token)
+    func verifyBearer(_ token: String, digest key: CredentialDigest, policy: Policy, now: Date) async -> Verification {
         if let identity = verified.identity(for: key, now: now) {
             events.cacheHit("token")
             return .verified(identity)
@@ -111,7 +117,7 @@ public final class TokenVerifier: CredentialVerifier {
             let issuer = claims["iss"]?.stringValue
             guard let provider = policy.providers.first(where: { $0.issuer == issuer }) else {
                 return .rejected(
-                    Rejection(code: "token.issuer", reason: "no provider of this policy issues tokens with this `iss`"))
+                    Rejection(code: .tokenIssuer, reason: "no provider of this policy issues tokens with this `iss`"))
             }
             return await verify(token, jws: jws, claims: claims, key: key, with: provider, now: now)
         }
@@ -126,12 +132,12 @@ public final class TokenVerifier: CredentialVerifier {
         guard let remote, !opaqueProviders.isEmpty else {
             return .rejected(
                 Rejection(
-                    code: "token.unknown",
+                    code: .tokenUnknown,
                     reason: "the token is neither a JWT from a provider of this policy nor a known API token"))
         }
-        var outcome: Verification = .rejected(Rejection(code: "token.invalid", reason: "no provider accepts the token"))
+        var outcome: Verification = .rejected(Rejection(code: .tokenInvalid, reason: "no provider accepts the token"))
         for provider in opaqueProviders {
-            let answer = await remote.verify(token, with: provider)
+            let answer = await remote.verify(token, digest: key, with: provider)
             switch answer {
             case .verified: return answer
             case .unavailable: outcome = answer
@@ -153,28 +159,28 @@ public final class TokenVerifier: CredentialVerifier {
             }
         case .failure(let rejection):
             guard provider.verify != .jwt, let remote else { return .rejected(rejection) }
-            return await remote.verify(token, with: provider)
+            return await remote.verify(token, digest: VerifiedTokenCache.key(token), with: provider)
         }
     }
 
     private func verify(
-        _ token: String, jws: CompactJWS, claims: [String: JSONValue], key: SHA256Digest, with provider: Provider,
+        _ token: String, jws: CompactJWS, claims: [String: JSONValue], key: CredentialDigest, with provider: Provider,
         now: Date
     ) async -> Verification {
         guard provider.verify == .jwt else {
             guard let remote else {
                 return .rejected(
                     Rejection(
-                        code: "credentials.unverified",
+                        code: .credentialsUnverified,
                         reason: "`\(provider.id)` verifies by \(provider.verify.rawValue), which needs the network"))
             }
-            return await remote.verify(token, with: provider)
+            return await remote.verify(token, digest: key, with: provider)
         }
         if let identity = verified.identity(for: key, now: now), identity.provider == provider.id {
             return .verified(identity)
         }
         var result = await verifyLocally(jws, claims: claims, with: provider, refresh: false, now: now)
-        if case .rejected(let rejection) = result, rejection.code == "token.unknown-key" {
+        if case .rejected(let rejection) = result, rejection.code == .tokenUnknownKey {
             result = await verifyLocally(jws, claims: claims, with: provider, refresh: true, now: now)
         }
         if case .verified(let identity) = result, case .number(let expiry)? = identity.claims["exp"] {
@@ -203,8 +209,8 @@ public final class TokenVerifier: CredentialVerifier {
 /// Finds the API token whose SHA-256 matches, comparing every entry in constant time.
 enum APITokenMatcher {
     /// The token whose stored hash equals `digest`, the SHA-256 of the presented token.
-    static func match(digest: SHA256Digest, in tokens: [APIToken]) -> APIToken? {
-        let digest = Array(digest)
+    static func match(digest: CredentialDigest, in tokens: [APIToken]) -> APIToken? {
+        let digest = digest.bytes
         var found: APIToken?
         for candidate in tokens {
             let expected = hexBytes(candidate.sha256)

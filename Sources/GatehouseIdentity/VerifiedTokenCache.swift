@@ -16,7 +16,7 @@ final class VerifiedTokenCache: Sendable {
     }
 
     private struct State {
-        var entries: [SHA256Digest: Entry] = [:]
+        var entries: [CredentialDigest: Entry] = [:]
         var tick: UInt64 = 0
     }
 
@@ -26,12 +26,13 @@ final class VerifiedTokenCache: Sendable {
     init(capacity: Int) { self.capacity = capacity }
 
     /// The token's SHA-256, hashed where its bytes are (no copy of a kilobyte per request).
-    static func key(_ token: String) -> SHA256Digest {
+    static func key(_ token: String) -> CredentialDigest {
         var token = token
-        return token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        let digest = token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { CredentialDigest(bytes: $0)! }
     }
 
-    func identity(for key: SHA256Digest, now: Date) -> Identity? {
+    func identity(for key: CredentialDigest, now: Date) -> Identity? {
         guard capacity > 0 else { return nil }
         return state.withLock { state in
             state.tick &+= 1
@@ -42,7 +43,7 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    func remember(_ identity: Identity, for key: SHA256Digest, expiry: Date, now: Date) {
+    func remember(_ identity: Identity, for key: CredentialDigest, expiry: Date, now: Date) {
         guard capacity > 0 else { return }
         let expires = min(expiry, now.addingTimeInterval(Self.maxLifetime))
         guard expires > now else { return }

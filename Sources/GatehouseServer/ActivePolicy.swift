@@ -18,14 +18,24 @@ public final class ActivePolicy: Sendable {
         public let verifier: TokenVerifier
         /// SHA-256 of the policy file's bytes.
         public let sha256: String
-        public let file: String
+        /// The first 12 hex digits of ``sha256``: how decision logs name the policy.
+        public let shortSHA256: String
+        /// SHA-256 over the policy and every file it names: whether a reload changes anything.
+        let contentSHA256: String
+        /// The policy file and the files it names, as given: what `--watch` watches.
+        public let files: [String]
 
-        init(evaluator: Evaluator, verifier: TokenVerifier, sha256: String, file: String) {
+        init(evaluator: Evaluator, verifier: TokenVerifier, sources: [SourceFile]) {
             self.evaluator = evaluator
             self.verifier = verifier
-            self.sha256 = sha256
-            self.file = file
+            sha256 = Digest.sha256Hex(sources.first?.text ?? "")
+            shortSHA256 = String(sha256.prefix(12))
+            contentSHA256 = Digest.sha256Hex(sources.map { "\($0.name)\u{0}\($0.text)" }.joined(separator: "\u{0}"))
+            files = sources.map(\.name)
         }
+
+        /// The policy file.
+        public var file: String { files.first ?? "" }
     }
 
     private let current: Mutex<Loaded>
@@ -39,29 +49,37 @@ public final class ActivePolicy: Sendable {
     /// Replaces the policy.
     public func replace(with loaded: Loaded) { current.withLock { $0 = loaded } }
 
-    /// Reads, checks and compiles `source`; the diagnostics when it has errors.
+    /// Loads the policy at `path` through `files` (``PolicyLoader``), with a verifier that asks the
+    /// providers through `fetcher`.
     public static func load(
-        _ source: SourceFile, fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none
-    ) -> Result<Loaded, DiagnosticList> {
-        let loaded = compile(source, fetcher: fetcher, events: events)
+        _ path: String, files: any FileAccess, fetcher: any HTTPFetching = NetworkFetcher(),
+        events: VerificationEvents = .none
+    ) -> Result<Loaded, UnusablePolicy> {
+        prepared(PolicyLoader.load(path, files: files), fetcher: fetcher, events: events)
+    }
+
+    /// Loads the policy text `source` (a policy that names no other file, unless `files` has it).
+    public static func load(
+        _ source: SourceFile, files: any FileAccess = InMemoryFiles([:]), fetcher: any HTTPFetching = NetworkFetcher(),
+        events: VerificationEvents = .none
+    ) -> Result<Loaded, UnusablePolicy> {
+        prepared(PolicyLoader.load(source, files: files), fetcher: fetcher, events: events)
+    }
+
+    private static func prepared(_ loaded: LoadedPolicy, fetcher: any HTTPFetching, events: VerificationEvents)
+        -> Result<Loaded, UnusablePolicy>
+    {
+        let result = loaded.usable().map { compiled in
+            Loaded(
+                evaluator: Evaluator(policy: compiled),
+                verifier: TokenVerifier.online(for: compiled.policy, fetcher: fetcher, events: events),
+                sources: loaded.sources)
+        }
         // Reading a policy builds a YAML tree and checking tables many times the compiled policy's
         // size; glibc keeps what they freed unless asked (about 20 MiB for 10,000 rules).
         #if os(Linux)
             _ = mallocTrim(0)
         #endif
-        return loaded
-    }
-
-    private static func compile(_ source: SourceFile, fetcher: any HTTPFetching, events: VerificationEvents)
-        -> Result<Loaded, DiagnosticList>
-    {
-        let result = PolicyChecker.check(source)
-        guard let policy = result.policy else { return .failure(DiagnosticList(result.diagnostics)) }
-        let digest = Digest.sha256Hex(source.text)
-        return .success(
-            Loaded(
-                evaluator: Evaluator(policy: PolicyCompiler.compile(policy)),
-                verifier: TokenVerifier.online(for: policy, fetcher: fetcher, events: events), sha256: digest,
-                file: source.name))
+        return result
     }
 }

@@ -3,9 +3,9 @@ import Gatehouse
 import GatehouseIdentity
 import Synchronization
 
-/// Reloads the policy file off the request path: a new file is read, checked and compiled, and
-/// swapped in whole; a broken file keeps the running policy, its diagnostics are reported, and
-/// the failure is counted.
+/// Reloads the policy off the request path: the policy and the files it names are read, checked
+/// and compiled, and swapped in whole; a broken file keeps the running policy, its diagnostics
+/// are reported, and the failure is counted.
 public final class PolicyReloader: Sendable {
     /// Counts of reloads, for `/metrics` and tests.
     public struct Counts: Sendable, Equatable {
@@ -14,6 +14,7 @@ public final class PolicyReloader: Sendable {
     }
 
     let path: String
+    let files: any FileAccess
     let active: ActivePolicy
     let report: @Sendable (String) -> Void
     let metrics: ServerMetrics?
@@ -23,13 +24,16 @@ public final class PolicyReloader: Sendable {
 
     /// - Parameters:
     ///   - path: the policy file.
+    ///   - files: where the policy and the files it names are read from.
     ///   - active: the policy being served.
     ///   - report: where to write what happened (stderr in `gatehouse serve`).
     ///   - metrics: where reloads are counted for `/metrics`.
     public init(
-        path: String, active: ActivePolicy, metrics: ServerMetrics? = nil, report: @escaping @Sendable (String) -> Void
+        path: String, files: any FileAccess = LocalFiles(), active: ActivePolicy, metrics: ServerMetrics? = nil,
+        report: @escaping @Sendable (String) -> Void
     ) {
         self.path = path
+        self.files = files
         self.active = active
         self.metrics = metrics
         self.report = report
@@ -38,49 +42,46 @@ public final class PolicyReloader: Sendable {
     /// The reload counts so far.
     public var current: Counts { counts.withLock { $0 } }
 
-    /// Reads the file again; returns whether the served policy changed.
+    /// Reads the policy again; returns whether the served policy changed.
     @discardableResult
     public func reload() -> Bool {
         serial.withLock { _ in reloadAlone() }
     }
 
     private func reloadAlone() -> Bool {
-        let source: SourceFile
-        do {
-            source = try SourceFile.read(path)
-        } catch {
+        switch ActivePolicy.load(path, files: files, events: metrics?.events ?? .none) {
+        case .failure(let unusable):
             counts.withLock { $0.failed += 1 }
             metrics?.reloaded(succeeded: false)
-            report("reload failed, keeping the running policy: \(error)\n")
-            return false
-        }
-        switch ActivePolicy.load(source, events: metrics?.events ?? .none) {
-        case .failure(let list):
-            counts.withLock { $0.failed += 1 }
-            metrics?.reloaded(succeeded: false)
-            report(DiagnosticRenderer(sources: [source]).render(list.diagnostics, as: .text))
-            report("reload failed, keeping the running policy (sha256 \(active.loaded.sha256.prefix(12)))\n")
+            report(unusable.description)
+            report("reload failed, keeping the running policy (sha256 \(active.loaded.shortSHA256))\n")
             return false
         case .success(let loaded):
-            guard loaded.sha256 != active.loaded.sha256 else { return false }
+            guard loaded.contentSHA256 != active.loaded.contentSHA256 else { return false }
             active.replace(with: loaded)
             counts.withLock { $0.succeeded += 1 }
             metrics?.reloaded(succeeded: true)
-            report("reloaded \(path) (sha256 \(loaded.sha256.prefix(12)))\n")
+            report("reloaded \(path) (sha256 \(loaded.shortSHA256))\n")
             return true
         }
     }
 
-    /// Reloads whenever the file's contents change, checking every `interval`, until cancelled.
+    /// Reloads whenever the policy or a file it names changes, checking every `interval`, until
+    /// cancelled.
     public func watch(every interval: Duration = .seconds(1)) async {
-        var last = FileManager.default.contents(atPath: path)
+        var last = snapshot()
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let now = FileManager.default.contents(atPath: path)
+            let now = snapshot()
             if now != last {
                 last = now
                 reload()
             }
         }
+    }
+
+    /// The contents of every watched file (the files of the policy in force, and the policy file).
+    private func snapshot() -> [Data?] {
+        ([path] + active.loaded.files.dropFirst()).map { FileManager.default.contents(atPath: $0) }
     }
 }

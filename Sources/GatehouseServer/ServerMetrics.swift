@@ -42,7 +42,8 @@ public final class ServerMetrics: Sendable {
     /// Counts a decision and records how long it took.
     func decided(_ decision: Decision, gateway: String, duration: Duration) {
         let key = DecisionKey(
-            result: decision.decision.rawValue, code: decision.code, rule: decision.rule ?? "", gateway: gateway)
+            result: decision.outcome.rawValue, code: decision.code.rawValue, rule: decision.rule ?? "", gateway: gateway
+        )
         Self.made(key, in: decisionCounters) {
             Counter(
                 label: "gatehouse_decisions_total",

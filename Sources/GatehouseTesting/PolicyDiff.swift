@@ -50,14 +50,16 @@ public struct PolicyDiff: Sendable {
     /// Compares the rules and settings of `old` and `new`; with `requests`, decides each under
     /// both at `now`.
     public static func compare(
-        old: Policy, new: Policy, oldDiagnostics: [Diagnostic], newDiagnostics: [Diagnostic],
-        requests: [TrafficRequest]? = nil, now: Date = Date()
+        old oldCompiled: CompiledPolicy, new newCompiled: CompiledPolicy, oldDiagnostics: [Diagnostic],
+        newDiagnostics: [Diagnostic], requests: [TrafficRequest]? = nil, now: Date = Date()
     ) async -> PolicyDiff {
+        let (old, new) = (oldCompiled.policy, newCompiled.policy)
         var changes = ruleChanges(old.rules, new.rules)
         changes += shadowChanges(old, new, oldDiagnostics, newDiagnostics)
         changes += settingChanges(old, new)
         guard let requests else { return PolicyDiff(changes: changes, traffic: nil) }
-        return PolicyDiff(changes: changes, traffic: await replay(requests, old: old, new: new, now: now))
+        return PolicyDiff(
+            changes: changes, traffic: await replay(requests, old: oldCompiled, new: newCompiled, now: now))
     }
 
     // MARK: Static
@@ -207,9 +209,11 @@ public struct PolicyDiff: Sendable {
 
     // MARK: Traffic
 
-    static func replay(_ requests: [TrafficRequest], old: Policy, new: Policy, now: Date) async -> Traffic {
-        let oldEvaluator = Evaluator(policy: PolicyCompiler.compile(old))
-        let newEvaluator = Evaluator(policy: PolicyCompiler.compile(new))
+    static func replay(_ requests: [TrafficRequest], old: CompiledPolicy, new: CompiledPolicy, now: Date) async
+        -> Traffic
+    {
+        let oldEvaluator = Evaluator(policy: old)
+        let newEvaluator = Evaluator(policy: new)
         let verifier = TokenVerifier.offline()
         var traffic = Traffic()
         var index: [String: Int] = [:]
@@ -253,7 +257,7 @@ public struct PolicyDiff: Sendable {
 
     /// Decision, status and code, and the username when `naming` (it differs between the two).
     static func outcome(_ decision: Decision, naming: Bool) -> String {
-        "\(decision.decision.rawValue) \(decision.status) \(decision.code)"
+        "\(decision.outcome.rawValue) \(decision.status) \(decision.code.rawValue)"
             + (naming ? " as \(decision.identity?.username ?? "(nobody)")" : "")
     }
 }

@@ -20,7 +20,7 @@ public struct PolicyTestFile: Sendable {
         /// Where the case is written.
         public let location: SourceLocation
         /// The request.
-        public let request: HTTPRequest
+        public let request: APIRequest
         /// The simulated caller, if any.
         public let caller: SimulatedCaller?
         /// A token to sign with a fixture key and send as `Authorization: Bearer`, if any.
@@ -44,7 +44,7 @@ public struct PolicyTestFile: Sendable {
     public struct Expectation: Sendable {
         public var decision: Decision.Outcome?
         public var status: Int?
-        public var code: String?
+        public var code: DecisionCode?
         /// The rule; `.some(nil)` pins "no rule decided".
         public var rule: String??
         /// Where `rule` is written.

@@ -114,9 +114,9 @@ public struct PolicyTestRunner: Sendable {
             guard let expected, expected != actual else { return }
             mismatches.append("\(field): expected `\(expected)`, got `\(actual ?? "(none)")`")
         }
-        check("decision", expect.decision?.rawValue, decision.decision.rawValue)
+        check("decision", expect.decision?.rawValue, decision.outcome.rawValue)
         check("status", expect.status.map(String.init), String(decision.status))
-        check("code", expect.code, decision.code)
+        check("code", expect.code?.rawValue, decision.code.rawValue)
         if let rule = expect.rule, rule != decision.rule {
             mismatches.append("rule: expected `\(rule ?? "(none)")`, got `\(decision.rule ?? "(none)")`")
         }

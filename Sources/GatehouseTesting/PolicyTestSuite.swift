@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import GatehouseIdentity
 
 /// What `gatehouse test` runs: test files found under paths, each loaded with its policy and run,
 /// and which rules the cases exercised.
@@ -68,9 +69,10 @@ public enum PolicyTestSuite {
 
     /// Reads the test file at `path` and its policy and runs the cases.
     public static func run(_ path: String, defaultNow: Date) async -> FileOutcome {
+        let files = LocalFiles()
         let source: SourceFile
         do {
-            source = try SourceFile.read(path)
+            source = try files.read(path)
         } catch {
             return FileOutcome(
                 file: path, policy: nil, sources: [], problems: [.error("test.unreadable", error.description, at: nil)],
@@ -86,10 +88,8 @@ public enum PolicyTestSuite {
         func failed(_ problems: [Diagnostic], _ sources: [SourceFile]) -> FileOutcome {
             FileOutcome(file: path, policy: file.policy, sources: sources, problems: problems, results: [], rules: [])
         }
-        let policySource: SourceFile
-        do {
-            policySource = try SourceFile.read(file.policy)
-        } catch {
+        let loaded = PolicyLoader.load(file.policy, files: files)
+        if loaded.unreadable != nil {
             return failed(
                 [
                     .error(
@@ -97,22 +97,21 @@ public enum PolicyTestSuite {
                 ],
                 [source])
         }
-        let checked = PolicyChecker.check(policySource)
-        guard let policy = checked.policy else {
-            let errors = checked.diagnostics.filter { $0.severity == .error }
+        guard let compiled = loaded.compiled else {
+            let errors = loaded.diagnostics.filter { $0.severity == .error }
             return failed(
                 errors + [
                     .error(
                         "test.policy-invalid", "the policy `\(file.policy)` has errors; fix them first",
                         at: file.policyLocation, help: "gatehouse check \(file.policy)")
-                ], [source, policySource])
+                ], [source] + loaded.sources)
         }
-        let runner = PolicyTestRunner(policy: PolicyCompiler.compile(policy))
+        let runner = PolicyTestRunner(policy: compiled)
         let problems = runner.problems(in: file)
-        guard problems.isEmpty else { return failed(problems, [source, policySource]) }
+        guard problems.isEmpty else { return failed(problems, [source] + loaded.sources) }
         return FileOutcome(
-            file: path, policy: file.policy, sources: [source, policySource], problems: [],
-            results: await runner.run(file, defaultNow: defaultNow), rules: policy.rules)
+            file: path, policy: file.policy, sources: [source] + loaded.sources, problems: [],
+            results: await runner.run(file, defaultNow: defaultNow), rules: compiled.policy.rules)
     }
 
     /// For each policy tested, the rules no case decided with, over every file testing it.

@@ -124,7 +124,7 @@ final class TestFileReader {
             }
             expect.status = value
         }
-        expect.code = fields["code"].flatMap { context.string($0, "`code`")?.value }
+        expect.code = fields["code"].flatMap { context.word($0, "decision code", as: DecisionCode.self) }
         if let rule = fields["rule"] {
             if case .scalar(let scalar) = rule, scalar.isNull {
                 expect.rule = .some(nil)

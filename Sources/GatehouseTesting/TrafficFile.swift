@@ -4,7 +4,7 @@ import Gatehouse
 /// One request of a traffic sample for `gatehouse diff`.
 public struct TrafficRequest: Sendable {
     /// The request; nil for a decision-log line without a path (its target was refused).
-    public let request: HTTPRequest?
+    public let request: APIRequest?
     /// A simulated caller (request lines).
     public let caller: SimulatedCaller?
     /// The caller a decision-log line recorded: username, provider, scheme, groups and scopes.
@@ -40,7 +40,13 @@ public enum TrafficFile {
                 throw Problem(description: "\(place): not a JSON object (a request, or a line of the decision log)")
             }
             if object["decision_id"] != nil {
-                requests.append(try logged(object, at: place))
+                let line: DecisionLogLine
+                do {
+                    line = try DecisionLogLine.parse(trimmed)
+                } catch {
+                    throw Problem(description: "\(place): \(error.description)")
+                }
+                requests.append(try logged(line, at: place))
                 continue
             }
             switch RequestFile.parse(SourceFile(name: place, text: trimmed)) {
@@ -56,27 +62,25 @@ public enum TrafficFile {
 
     /// A decision-log line as a request again: its method and normalized path, and the caller it
     /// recorded (claims are not logged, so `require.claims` cannot be met by a replayed caller).
-    static func logged(_ object: [String: Any], at place: String) throws(Problem) -> TrafficRequest {
-        guard let method = object["method"] as? String else {
-            throw Problem(description: "\(place): a decision-log line without `method`")
-        }
-        guard let path = object["path"] as? String else {
-            return TrafficRequest(request: nil, caller: nil, identity: nil)
+    static func logged(_ line: DecisionLogLine, at place: String) throws(Problem) -> TrafficRequest {
+        guard let path = line.path else { return TrafficRequest(request: nil, caller: nil, identity: nil) }
+        guard let method = line.method else {
+            throw Problem(description: "\(place): a decision-log line with a `path` but no `method`")
         }
         var identity: Identity?
-        if let username = object["username"] as? String {
-            guard let schemeName = object["scheme"] as? String, let scheme = Scheme(rawValue: schemeName) else {
+        if let username = line.username {
+            guard let schemeName = line.scheme, let scheme = Scheme(rawValue: schemeName) else {
                 throw Problem(
                     description:
                         "\(place): a decision-log line with a username but no `scheme` (written before Gatehouse logged callers' schemes, groups and scopes)"
                 )
             }
             identity = Identity(
-                username: username, provider: object["provider"] as? String, scheme: scheme,
-                groups: object["groups"] as? [String] ?? [], scopes: object["scopes"] as? [String] ?? [])
+                username: username, provider: line.provider, scheme: scheme, groups: line.groups ?? [],
+                scopes: line.scopes ?? [])
         }
         return TrafficRequest(
-            request: HTTPRequest(method: method, target: encode(path)), caller: nil, identity: identity)
+            request: APIRequest(method: method, target: encode(path)), caller: nil, identity: identity)
     }
 
     /// The log's decoded path as a request target again.

@@ -32,17 +32,15 @@ struct CheckCommand: ParsableCommand {
         var checked: [(file: String, policy: Policy?)] = []
         var unreadable = false
         for path in policies {
-            do {
-                let source = try SourceFile.read(path)
-                let result = PolicyChecker.check(source)
-                if let policy = result.policy { _ = PolicyCompiler.compile(policy) }
-                sources.append(source)
-                diagnostics += result.diagnostics
-                checked.append((path, result.policy))
-            } catch {
+            let loaded = PolicyLoader.load(path, files: Loading.files)
+            if let error = loaded.unreadable {
                 Standard.error("error: \(error)\n")
                 unreadable = true
+                continue
             }
+            sources += loaded.sources
+            diagnostics += loaded.diagnostics
+            checked.append((path, loaded.policy))
         }
         let renderer = DiagnosticRenderer(sources: sources)
         switch format {

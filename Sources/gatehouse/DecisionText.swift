@@ -3,7 +3,7 @@ import Gatehouse
 /// A decision as text for people.
 enum DecisionText {
     static func render(_ decision: Decision) -> String {
-        var lines = ["\(decision.decision.rawValue) \(decision.status) \(decision.code)"]
+        var lines = ["\(decision.outcome.rawValue) \(decision.status) \(decision.code.rawValue)"]
         func add(_ label: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
             lines.append("  " + label.padding(toLength: 10, withPad: " ", startingAt: 0) + value)
@@ -32,6 +32,14 @@ enum DecisionText {
                 )
             }
         }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The answer a gateway is sent: its status, every header, and the body.
+    static func render(_ answer: GatewayAnswer) -> String {
+        var lines = ["answer to \(answer.gateway.rawValue): \(answer.status)"]
+        lines += answer.headers.map { "  \($0.name): \($0.value)" }
+        if let body = answer.body { lines += body.split(separator: "\n").map { "  | \($0)" } }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -42,8 +42,8 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (oldPolicy, oldDiagnostics) = try Self.load(old)
-        let (newPolicy, newDiagnostics) = try Self.load(new)
+        let before = try Loading.load(old, files: GitRevisionFiles())
+        let after = try Loading.load(new, files: GitRevisionFiles())
         var traffic: [TrafficRequest]?
         if let requests {
             do {
@@ -54,49 +54,13 @@ struct DiffCommand: AsyncParsableCommand {
             }
         }
         let diff = await PolicyDiff.compare(
-            old: oldPolicy, new: newPolicy, oldDiagnostics: oldDiagnostics, newDiagnostics: newDiagnostics,
-            requests: traffic, now: now.flatMap(RFC3339.parse) ?? Date())
+            old: before.compiled!, new: after.compiled!, oldDiagnostics: before.diagnostics,
+            newDiagnostics: after.diagnostics, requests: traffic, now: now.flatMap(RFC3339.parse) ?? Date())
         switch format {
         case .json: Standard.out(JSONText.encode(DiffReport(old: old, new: new, diff: diff)))
         case .text: Standard.out(Self.text(diff))
         }
         if !diff.isEmpty { throw Exit.findings }
-    }
-
-    /// A policy from a file or from git, checked; errors exit 65.
-    static func load(_ argument: String) throws -> (Policy, [Diagnostic]) {
-        let source: SourceFile
-        if FileManager.default.fileExists(atPath: argument) || !argument.contains(":") {
-            source = try Loading.source(argument)
-        } else {
-            source = SourceFile(name: argument, text: try gitShow(argument))
-        }
-        return try Loading.checked(source, or: "error: \(argument) has errors; fix them first\n")
-    }
-
-    /// `git show REV:PATH`, or exit 65 with git's reason.
-    static func gitShow(_ object: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "show", object]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do {
-            try process.run()
-        } catch {
-            Standard.error("error: \(object): git cannot be run (\(error))\n")
-            throw Exit.unreadable
-        }
-        let text = out.fileHandleForReading.readDataToEndOfFile()
-        let problem = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let reason = String(decoding: problem, as: UTF8.self).split(separator: "\n").first ?? "git show failed"
-            Standard.error("error: \(object) cannot be read from git: \(reason)\n")
-            throw Exit.unreadable
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     static func text(_ diff: PolicyDiff) -> String {

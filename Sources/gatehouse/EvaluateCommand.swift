@@ -15,11 +15,18 @@ struct EvaluateCommand: AsyncParsableCommand {
                 --provider okta --claims '{"preferred_username":"alice","scp":["content:read"]}'
               gatehouse evaluate policies/confluence-okta.yaml --request request.json --explain
 
+              gatehouse evaluate policies/confluence-okta.yaml --gateway nginx \\
+                --header 'X-Original-URI: /confluence/rest/api/content/123' --header 'X-Original-Method: GET'
+
             A request file (JSON or YAML) holds {method, path, host?, headers?, identity?}. \
             Credentials in an Authorization header are verified as the server would: JWTs \
             against the provider's keys (or --jwks FILE, offline), other tokens as API tokens or \
             by the provider's userinfo or introspection endpoint, Basic by bcrypt. Or simulate \
-            the caller with --provider and --claims, or --api-token. Exits 0 on allow, 1 on deny.
+            the caller with --provider and --claims, or --api-token. With --gateway, the flags \
+            describe the check request exactly as that gateway sends it (--path is the check \
+            request's own path, the endpoint's by default; for Envoy the original path follows \
+            it), and the answer `gatehouse serve` would send is printed too. Exits 0 on allow, \
+            1 on deny.
             """
     )
 
@@ -50,6 +57,12 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Simulate a caller presenting this API token (by id).")
     var apiToken: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Read the flags as this gateway's check request (nginx, envoy or forward) and print serve's answer.",
+            valueName: "gateway"))
+    var gateway: GatewayConvention?
+
     @Option(help: "Verify JWTs offline against this saved key set (JWKS) instead of fetching the providers' keys.")
     var jwks: String?
 
@@ -66,7 +79,19 @@ struct EvaluateCommand: AsyncParsableCommand {
         if request != nil && (method != nil || path != nil || !headers.isEmpty || host != nil) {
             throw ValidationError("give either --request or --method/--path/--header/--host, not both")
         }
-        if request == nil && path == nil { throw ValidationError("give --request FILE or --path TARGET") }
+        if let gateway {
+            if request != nil {
+                throw ValidationError("--gateway takes the check request from the flags, not --request")
+            }
+            if provider != nil || apiToken != nil {
+                throw ValidationError("--gateway verifies credentials as serve does; a caller cannot be simulated")
+            }
+            if gateway == .envoy && path == nil {
+                throw ValidationError("--gateway envoy needs --path \(gateway.prefix)/ORIGINAL-PATH")
+            }
+        } else if request == nil && path == nil {
+            throw ValidationError("give --request FILE or --path TARGET")
+        }
         if claims != nil && provider == nil { throw ValidationError("--claims needs --provider") }
         if apiToken != nil && provider != nil {
             throw ValidationError("give either --provider or --api-token, not both")
@@ -79,6 +104,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let compiled = try Loading.policy(policy)
+        let instant = now.flatMap(RFC3339.parse) ?? Date()
+        let verifier = try Loading.verifier(for: compiled.policy, jwks: jwks)
+        if let gateway { return try await answer(as: gateway, compiled, verifier: verifier, now: instant) }
         var (request, caller) = try readRequest()
         if let simulated = try flagCaller() {
             guard caller == nil else {
@@ -86,29 +114,53 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             caller = simulated
         }
-        let instant = now.flatMap(RFC3339.parse) ?? Date()
         if case .failure(let rejection)? = caller.map({ compiled.identity(for: $0, now: instant) }),
-            rejection.code.hasPrefix("simulation.")
+            [.simulationUnknownProvider, .simulationUnknownAPIToken].contains(rejection.code)
         {
             throw Loading.usage(rejection.reason)
         }
         let decision = await Evaluator(policy: compiled).evaluate(
-            request, caller: caller, verifier: try Loading.verifier(for: compiled.policy, jwks: jwks), now: instant,
-            explain: explain)
+            request, caller: caller, verifier: verifier, now: instant, explain: explain)
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
     }
 
-    private func readRequest() throws -> (HTTPRequest, SimulatedCaller?) {
+    /// `--gateway`: the check request from the flags, decided and answered as `serve` would.
+    private func answer(
+        as gateway: GatewayConvention, _ compiled: CompiledPolicy, verifier: TokenVerifier, now: Date
+    ) async throws {
+        let check = CheckRequest(
+            method: method ?? "GET", target: path ?? gateway.prefix, authority: host, headers: headerPairs)
+        var decision: Decision
+        switch gateway.originalRequest(of: check) {
+        case .failure(let missing): decision = missing.decision
+        case .success(let original):
+            decision = await Evaluator(policy: compiled).evaluate(
+                original, verifier: verifier, now: now, explain: explain)
+        }
+        decision.decisionID = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+        let answer = GatewayAnswer(decision, for: gateway, decisionID: decision.decisionID!)
+        switch format {
+        case .json: Standard.out(JSONText.encode(AnsweredDecision(decision: decision, answer: answer)))
+        case .text: Standard.out(DecisionText.render(decision) + DecisionText.render(answer))
+        }
+        if !decision.isAllowed { throw Exit.findings }
+    }
+
+    /// `--header` values as name and value, trimmed.
+    private var headerPairs: [(name: String, value: String)] {
+        headers.map { header in
+            let colon = header.firstIndex(of: ":")!
+            return (
+                name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            )
+        }
+    }
+
+    private func readRequest() throws -> (APIRequest, SimulatedCaller?) {
         guard let file = request else {
-            let pairs = headers.map { header in
-                let colon = header.firstIndex(of: ":")!
-                return (
-                    name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                    value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-                )
-            }
-            return (HTTPRequest(method: method ?? "GET", target: path ?? "/", host: host, headers: pairs), nil)
+            return (APIRequest(method: method ?? "GET", target: path ?? "/", host: host, headers: headerPairs), nil)
         }
         let source = try Loading.source(file)
         switch RequestFile.parse(source) {
@@ -130,51 +182,24 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 }
 
-/// Reading inputs with the exit codes of DESIGN §4.
-enum Loading {
-    /// Prints a usage error found after parsing and returns the exit to throw (64).
-    static func usage(_ message: String) -> ExitCode {
-        Standard.error("error: \(message)\n")
-        return Exit.usage
-    }
+extension GatewayConvention: ExpressibleByArgument {}
 
-    /// Reads a file, or exits 65 with the reason.
-    static func source(_ path: String) throws -> SourceFile {
-        do {
-            return try SourceFile.read(path)
-        } catch {
-            Standard.error("error: \(error)\n")
-            throw Exit.unreadable
-        }
-    }
+/// `evaluate --gateway --format json`: the decision, and the answer its gateway is sent.
+struct AnsweredDecision: Encodable {
+    let decision: Decision
+    let answer: GatewayAnswer
 
-    /// The verifier for real credentials: JWT keys from `jwks` when given, else from the providers.
-    static func verifier(for policy: Policy, jwks: String?) throws -> TokenVerifier {
-        let online = TokenVerifier.online(for: policy)
-        guard let jwks else { return online }
-        do {
-            return TokenVerifier(keys: try SavedKeySet(path: jwks), remote: online.remote)
-        } catch {
-            Standard.error("error: \(error.reason)\n")
-            throw Exit.unreadable
-        }
-    }
+    enum CodingKeys: String, CodingKey { case answer }
 
-    /// Reads, checks and compiles a policy; any error exits 65 with the diagnostics.
-    static func policy(_ path: String) throws -> CompiledPolicy {
-        let (policy, _) = try checked(
-            source(path), or: "error: \(path) has errors; fix them first (`gatehouse check \(path)`)\n")
-        return PolicyCompiler.compile(policy)
+    /// The decision's own fields, and `answer` beside them.
+    func encode(to encoder: any Encoder) throws {
+        try decision.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(answer, forKey: .answer)
     }
+}
 
-    /// Checks `source`: the policy and its warnings, or exit 65 with the diagnostics and `failure`.
-    static func checked(_ source: SourceFile, or failure: String) throws -> (Policy, [Diagnostic]) {
-        let result = PolicyChecker.check(source)
-        guard let policy = result.policy else {
-            Standard.error(DiagnosticRenderer(sources: [source]).render(result.diagnostics, as: .text))
-            Standard.error(failure)
-            throw Exit.unreadable
-        }
-        return (policy, result.diagnostics)
-    }
+extension String {
+    /// The string with zeros before it, up to `width` characters.
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

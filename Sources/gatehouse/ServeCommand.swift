@@ -53,13 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let source = try Loading.source(policy)
         let metrics = ServerMetrics()
         let loaded: ActivePolicy.Loaded
-        switch ActivePolicy.load(source, events: metrics.events) {
+        switch ActivePolicy.load(policy, files: Loading.files, events: metrics.events) {
         case .success(let ready): loaded = ready
-        case .failure(let list):
-            Standard.error(DiagnosticRenderer(sources: [source]).render(list.diagnostics, as: .text))
+        case .failure(let unusable):
+            Standard.error(unusable.description)
             throw Exit.unreadable
         }
         let log: DecisionLog?
@@ -69,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw Loading.usage("the decision log `\(decisionLog ?? "")` cannot be opened")
         }
         let active = ActivePolicy(loaded)
-        let reloader = PolicyReloader(path: policy, active: active, metrics: metrics) {
+        let reloader = PolicyReloader(path: policy, files: Loading.files, active: active, metrics: metrics) {
             Standard.error("gatehouse: " + $0)
         }
         signal(SIGHUP, SIG_IGN)
@@ -82,8 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw Loading.usage("`\(socket)` is the socket of a running server; stop it or choose another path")
         }
         let place = listen.hasPrefix("unix:") ? listen : "http://\(listen)"
-        Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.sha256.prefix(12))) on \(place)\n")
-        try await GatehouseServer.application(policy: active, log: log, metrics: metrics, address: address!)
+        Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.shortSHA256)) on \(place)\n")
+        try await DecisionServer.application(policy: active, log: log, metrics: metrics, address: address!)
             .runService()
         watcher?.cancel()
         hangup.cancel()

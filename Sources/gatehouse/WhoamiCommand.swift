@@ -83,7 +83,7 @@ struct WhoamiReport: Encodable {
         self.provider = provider.id
         verify = provider.verify.rawValue
         verified = identity != nil
-        code = rejection?.code
+        code = rejection?.code.rawValue
         reason = rejection?.reason
         self.identity = identity.map {
             Mapped(

@@ -20,7 +20,7 @@ import _CryptoExtras
         let verifier = TokenVerifier(keys: SavedKeySet(json: jwks))
         switch await verifier.verify(.bearer(token), policy: policy, schemes: [.bearer, .apiToken], now: now) {
         case .verified(let identity): return "verified:\(identity.username)"
-        case .rejected(let rejection): return rejection.code
+        case .rejected(let rejection): return rejection.code.rawValue
         case .unavailable: return "unavailable"
         }
     }
@@ -324,9 +324,9 @@ import _CryptoExtras
         for value in [
             "Bearer " + String(repeating: "a", count: 1_000_000), "Bearer " + String(repeating: ".", count: 100_000),
         ] {
-            let request = HTTPRequest(method: "GET", target: "/api/x", headers: [("Authorization", value)])
+            let request = APIRequest(method: "GET", target: "/api/x", headers: [("Authorization", value)])
             let decision = await evaluator.evaluate(request, verifier: verifier, now: M.now)
-            #expect(decision.code == "token.too-large")
+            #expect(decision.code == .tokenTooLarge)
             #expect(decision.status == 401)
         }
         let bigKid = Self.signed(#"{"alg":"RS256","kid":"\#(String(repeating: "k", count: 20_000))"}"#)
@@ -386,7 +386,7 @@ import _CryptoExtras
         let verifier = TokenVerifier(keys: SavedKeySet(json: M.jwks))
         let token = Self.signed(#"{"alg":"RS256","kid":"rsa"}"#)
         func decide(_ target: String, _ headers: [String]) async -> String {
-            let request = HTTPRequest(method: "GET", target: target, headers: headers.map { ("Authorization", $0) })
+            let request = APIRequest(method: "GET", target: target, headers: headers.map { ("Authorization", $0) })
             let decision = await evaluator.evaluate(request, verifier: verifier, now: M.now)
             return "\(decision.status) \(decision.code)"
         }

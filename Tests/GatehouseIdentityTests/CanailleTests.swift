@@ -31,7 +31,7 @@ struct CanailleTests {
         {
         case .verified(let identity):
             return "verified:\(identity.username) groups:\(identity.groups.joined(separator: ","))"
-        case .rejected(let rejection): return rejection.code
+        case .rejected(let rejection): return rejection.code.rawValue
         case .unavailable(_, let reason): return "unavailable: \(reason)"
         }
     }

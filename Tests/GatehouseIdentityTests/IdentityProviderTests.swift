@@ -35,7 +35,7 @@ struct IdentityProviderTests {
         switch await verifier.verify(.bearer(token), policy: policy, schemes: [.bearer], now: now) {
         case .verified(let identity):
             return "verified:\(identity.username) groups:\(identity.groups.joined(separator: ","))"
-        case .rejected(let rejection): return rejection.code
+        case .rejected(let rejection): return rejection.code.rawValue
         case .unavailable(_, let reason): return "unavailable: \(reason)"
         }
     }
@@ -115,7 +115,7 @@ struct IdentityProviderTests {
         let evaluator = Evaluator(policy: policy)
         let verifier = TokenVerifier.online(for: policy.policy)
         func decide(_ token: String) async -> String {
-            let request = HTTPRequest(
+            let request = APIRequest(
                 method: "GET", target: "/admin/users", headers: [("Authorization", "Bearer " + token)])
             let decision = await evaluator.evaluate(request, verifier: verifier, now: Date())
             return "\(decision.status) \(decision.code) \(decision.identity?.username ?? "-")"
@@ -145,11 +145,11 @@ struct IdentityProviderTests {
             payload: TokenMinter.claims().replacingOccurrences(
                 of: "https://idp.example.com", with: "http://127.0.0.1:9"),
             signer: .rs256)
-        let request = HTTPRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer " + token)])
+        let request = APIRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer " + token)])
         let decision = await Evaluator(policy: policy).evaluate(
             request, verifier: TokenVerifier.online(for: policy.policy), now: TokenMinter.now)
         #expect(decision.status == 503)
-        #expect(decision.code == "provider.unavailable")
+        #expect(decision.code == .providerUnavailable)
     }
 }
 

@@ -84,11 +84,11 @@ import Testing
         let evaluator = Evaluator(policy: try Support.policy())
         let token = TokenMinter.token(
             header: #"{"alg":"RS256","kid":"rsa"}"#, payload: TokenMinter.claims(), signer: .rs256)
-        let request = HTTPRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer " + token)])
+        let request = APIRequest(method: "GET", target: "/api/x", headers: [("Authorization", "Bearer " + token)])
         let decision = await evaluator.evaluate(request, verifier: TokenVerifier(keys: directory), now: clock.read())
         #expect(decision.status == 503)
-        #expect(decision.code == "provider.unavailable")
-        #expect(decision.decision == .deny)
+        #expect(decision.code == .providerUnavailable)
+        #expect(decision.outcome == .deny)
     }
 
     @Test func garbageKeySetsAreNotUsed() async throws {
@@ -159,7 +159,7 @@ import Testing
     {
         switch await verifier.verify(.bearer(token), policy: policy, schemes: [.bearer], now: clock.read()) {
         case .verified(let identity): return "verified:\(identity.username)"
-        case .rejected(let rejection): return rejection.code
+        case .rejected(let rejection): return rejection.code.rawValue
         case .unavailable: return "unavailable"
         }
     }
@@ -228,7 +228,7 @@ struct SilentRedirect: HTTPFetching {
                 .bearer(token), policy: policy, schemes: [.bearer], now: TokenMinter.now + offset)
             {
             case .verified(let identity): return identity.username
-            case .rejected(let rejection): return rejection.code
+            case .rejected(let rejection): return rejection.code.rawValue
             case .unavailable: return "unavailable"
             }
         }

@@ -31,7 +31,7 @@ import Testing
     static func code(_ verification: Verification) -> String {
         switch verification {
         case .verified(let identity): return "verified:\(identity.username)"
-        case .rejected(let rejection): return rejection.code
+        case .rejected(let rejection): return rejection.code.rawValue
         case .unavailable(_, let reason): return "unavailable: \(reason)"
         }
     }
@@ -144,13 +144,13 @@ import Testing
                 match: { path: /api/** }
                 require: authenticated
             """
-        let checked = PolicyChecker.check(SourceFile(name: folder + "/policy.yaml", text: yaml))
+        let checked = PolicyChecker.check(SourceFile(name: folder + "/policy.yaml", text: yaml), files: LocalFiles())
         let policy = PolicyCompiler.compile(try #require(checked.policy))
         let evaluator = Evaluator(policy: policy)
         let verifier = TokenVerifier(keys: SavedKeySet(json: #"{"keys":[]}"#))
         func decide(_ path: String, _ credentials: String) async -> String {
             let header = "Basic " + Data(credentials.utf8).base64EncodedString()
-            let request = HTTPRequest(method: "POST", target: path, headers: [("Authorization", header)])
+            let request = APIRequest(method: "POST", target: path, headers: [("Authorization", header)])
             let decision = await evaluator.evaluate(request, verifier: verifier, now: TokenMinter.now)
             return "\(decision.status) \(decision.code) \(decision.identity?.username ?? "-")"
         }

@@ -94,7 +94,7 @@ import Testing
                     Issue.record("JWE tcId \(test["tcId"]!) parsed as a JWS")
                     continue
                 }
-                #expect(rejection.code == "token.malformed")
+                #expect(rejection.code == .tokenMalformed)
             }
         }
         print("wycheproof extras json_web_encryption_test.json: \(count) JWE cases rejected")

@@ -43,7 +43,7 @@ import Testing
     static func app() throws -> some ApplicationProtocol {
         let source = SourceFile(name: "serve.yaml", text: yaml)
         let loaded = try ActivePolicy.load(source).get()
-        return Application(router: GatehouseServer.router(policy: ActivePolicy(loaded)))
+        return Application(router: DecisionServer.router(policy: ActivePolicy(loaded)))
     }
 
     static func headers(_ pairs: [(String, String)]) -> HTTPFields {
@@ -130,7 +130,7 @@ import Testing
             ("/v1/auth/envoyx", nil), ("/v1/auth/", nil), ("/healthz", nil), ("/V1/auth/nginx", nil),
         ] as [(String, GatewayConvention?)])
     func endpointPaths(path: String, convention: GatewayConvention?) {
-        #expect(GatewayEndpoints.convention(serving: path) == convention)
+        #expect(GatewayConvention.serving(path) == convention)
     }
 
     @Test(arguments: cases)

@@ -16,11 +16,12 @@ import Testing
 @Suite struct ImmediateDecisionsTests {
     static func channel() throws -> EmbeddedChannel {
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
-        let endpoints = GatewayEndpoints(
-            policy: ActivePolicy(loaded), log: nil, metrics: ServerMetrics(), clock: { Date() })
+        let decisions = Decisions(
+            policy: ActivePolicy(loaded), ledger: Ledger(log: nil, metrics: ServerMetrics()), clock: { Date() })
         let channel = EmbeddedChannel()
         try GatehouseHTTP1Channel.configure(
-            channel.pipeline.syncOperations, endpoints: endpoints, configuration: GatehouseServer.http1)
+            channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: Handoff(),
+            configuration: DecisionServer.http1)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }

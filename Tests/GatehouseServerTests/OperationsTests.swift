@@ -18,7 +18,7 @@ import Testing
     @Test func aBrokenPolicyNeverReplacesAGoodOne() throws {
         let path = Self.temporary("policy.yaml")
         try GatewayEndpointTests.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let active = ActivePolicy(try ActivePolicy.load(SourceFile.read(path)).get())
+        let active = ActivePolicy(try ActivePolicy.load(path, files: LocalFiles()).get())
         let reports = Mutex<[String]>([])
         let reloader = PolicyReloader(path: path, active: active) { line in reports.withLock { $0.append(line) } }
         let first = active.loaded.sha256
@@ -36,7 +36,7 @@ import Testing
         #expect(reloader.current == PolicyReloader.Counts(succeeded: 1, failed: 1))
         #expect(reports.withLock { $0.last?.hasPrefix("reload failed, keeping the running policy") } == true)
         let decision = active.loaded.evaluator.decide(
-            Gatehouse.HTTPRequest(method: "GET", target: "/extra"), identity: nil, now: .now)
+            APIRequest(method: "GET", target: "/extra"), identity: nil, now: .now)
         #expect(decision.rule == "extra")
     }
 
@@ -44,7 +44,7 @@ import Testing
     @Test func concurrentReloadsOfOneChangeSwapOnce() async throws {
         let path = Self.temporary("policy.yaml")
         try GatewayEndpointTests.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let active = ActivePolicy(try ActivePolicy.load(SourceFile.read(path)).get())
+        let active = ActivePolicy(try ActivePolicy.load(path, files: LocalFiles()).get())
         let reloader = PolicyReloader(path: path, active: active) { _ in }
         try (GatewayEndpointTests.yaml + "\n  - id: extra\n    match: { path: /extra }\n    allow: anyone\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
@@ -60,7 +60,7 @@ import Testing
         let path = Self.temporary("decisions.jsonl")
         let log = try DecisionLog(path: path)
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
-        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded), log: log))
+        let app = Application(router: DecisionServer.router(policy: ActivePolicy(loaded), log: log))
         let id = try await app.test(.router) { client in
             let response = try await client.execute(
                 uri: "/v1/auth/forward", method: .get,
@@ -115,7 +115,7 @@ extension OperationsTests {
     @Test func metricsCountDecisionsByResultCodeAndRule() async throws {
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
         let metrics = ServerMetrics()
-        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded), metrics: metrics))
+        let app = Application(router: DecisionServer.router(policy: ActivePolicy(loaded), metrics: metrics))
         let text = try await app.test(.router) { client in
             for _ in 0..<2 {
                 _ = try await client.execute(
@@ -144,8 +144,8 @@ extension OperationsTests {
     @Test func oversizedHeadersAreRefused() async throws {
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
         let app = Application(
-            router: GatehouseServer.router(policy: ActivePolicy(loaded)),
-            server: .http1(configuration: GatehouseServer.http1),
+            router: DecisionServer.router(policy: ActivePolicy(loaded)),
+            server: .http1(configuration: DecisionServer.http1),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let publicRequest = [("X-Original-URI", "/status"), ("X-Original-Method", "GET")]
@@ -174,7 +174,7 @@ extension OperationsTests {
             rules: []
             """
         let loaded = try ActivePolicy.load(SourceFile(name: "gone.yaml", text: yaml)).get()
-        let app = Application(router: GatehouseServer.router(policy: ActivePolicy(loaded)))
+        let app = Application(router: DecisionServer.router(policy: ActivePolicy(loaded)))
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/readyz", method: .get)
             #expect(response.status == .serviceUnavailable)

@@ -5,9 +5,14 @@ import Testing
 @testable import GatehouseTesting
 
 @Suite struct PolicyDiffTests {
-    static func policy(_ rules: String, defaultAction: String = "deny") throws -> Policy {
+    static func policy(_ rules: String, defaultAction: String = "deny") throws -> CompiledPolicy {
         let text = "version: 1\nname: d\nrules:\n" + rules + "default: \(defaultAction)\n"
-        return try #require(PolicyChecker.check(SourceFile(name: "d.yaml", text: text)).policy)
+        return try PolicyLoader.load(SourceFile(name: "d.yaml", text: text), files: InMemoryFiles([:])).usable().get()
+    }
+
+    /// The fields every decision-log line has, for decision `id`.
+    static func logged(_ id: String, code: String = "rule.allow", status: Int = 200) -> String {
+        #""decision_id": "\#(String(repeating: "0", count: 15) + id)", "time": "2026-12-01T10:00:00Z", "gateway": "nginx", "policy": "0123456789ab", "code": "\#(code)", "status": \#(status), "latency_us": 9"#
     }
 
     static func rule(_ id: String, _ path: String, _ action: String = "require: authenticated") -> String {
@@ -16,7 +21,8 @@ import Testing
 
     @Test func identicalPoliciesHaveNoChanges() throws {
         let rules = Self.rule("a", "/a/**") + Self.rule("b", "/b/**")
-        #expect(PolicyDiff.ruleChanges(try Self.policy(rules).rules, try Self.policy(rules).rules).isEmpty)
+        #expect(
+            PolicyDiff.ruleChanges(try Self.policy(rules).policy.rules, try Self.policy(rules).policy.rules).isEmpty)
     }
 
     /// Swapping two neighbours moves one rule, not both; the rest keep their order.
@@ -25,7 +31,7 @@ import Testing
             Self.rule("a", "/a/**") + Self.rule("b", "/b/**") + Self.rule("c", "/c/**") + Self.rule("d", "/d/**"))
         let new = try Self.policy(
             Self.rule("b", "/b/**") + Self.rule("a", "/a/**") + Self.rule("c", "/c/**") + Self.rule("d", "/d/**"))
-        let changes = PolicyDiff.ruleChanges(old.rules, new.rules)
+        let changes = PolicyDiff.ruleChanges(old.policy.rules, new.policy.rules)
         #expect(changes.map(\.kind) == ["moved"])
         #expect(["a", "b"].contains(changes.first?.subject ?? ""))
     }
@@ -34,7 +40,7 @@ import Testing
         let old = try Self.policy(Self.rule("a", "/a/**") + Self.rule("gone", "/gone"))
         let new = try Self.policy(
             Self.rule("a", "/a/**", "require: { scopes: [x] }") + Self.rule("fresh", "/fresh", "allow: anyone"))
-        let changes = PolicyDiff.ruleChanges(old.rules, new.rules)
+        let changes = PolicyDiff.ruleChanges(old.policy.rules, new.policy.rules)
         #expect(changes.map { "\($0.kind) \($0.subject)" } == ["added fresh", "removed gone", "changed a"])
         #expect(changes[2].detail == "/a/**: require authenticated -> /a/**: require scopes x")
     }
@@ -56,10 +62,10 @@ import Testing
         let requests = try TrafficFile.parse(
             """
             {"method": "GET", "path": "/open/x"}
-            {"decision_id": "1", "method": "GET", "path": "/a/1", "username": "ann", "scheme": "bearer", "groups": ["staff"]}
-            {"decision_id": "2", "method": "GET", "path": "/a/2", "username": "bob", "scheme": "bearer", "groups": []}
-            {"decision_id": "3", "method": "GET", "path": "/a/3", "username": "cy", "scheme": "bearer"}
-            {"decision_id": "4", "method": "GET", "status": 400}
+            {\(Self.logged("1")), "method": "GET", "path": "/a/1", "username": "ann", "scheme": "bearer", "groups": ["staff"]}
+            {\(Self.logged("2")), "method": "GET", "path": "/a/2", "username": "bob", "scheme": "bearer", "groups": []}
+            {\(Self.logged("3")), "method": "GET", "path": "/a/3", "username": "cy", "scheme": "bearer"}
+            {\(Self.logged("4", code: "request.invalid-target", status: 400)), "method": "GET"}
             """, name: "t.jsonl")
         let traffic = try #require(
             await PolicyDiff.compare(
@@ -82,7 +88,7 @@ import Testing
         }
         do {
             _ = try TrafficFile.parse(
-                #"{"decision_id": "1", "method": "GET", "path": "/x", "username": "u"}"#, name: "l")
+                #"{\#(Self.logged("1")), "method": "GET", "path": "/x", "username": "u"}"#, name: "l")
             Issue.record("a logged caller without a scheme was accepted")
         } catch {
             #expect(error.description.hasPrefix("l:1: a decision-log line with a username but no `scheme`"))

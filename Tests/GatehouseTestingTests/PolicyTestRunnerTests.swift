@@ -113,17 +113,17 @@ extension PolicyTestRunnerTests {
     @Test(arguments: ["test-rs256", "test-es256", "test-eddsa"])
     func signedTokensVerifyForReal(_ kid: String) async throws {
         let decision = try await runSigned(kid: kid, claims: "{ sub: ann, scope: read }")
-        #expect((decision.decision, decision.code, decision.identity?.username) == (.allow, "rule.allow", "ann"))
+        #expect((decision.outcome, decision.code, decision.identity?.username) == (.allow, .ruleAllow, "ann"))
         #expect(decision.simulated != true)
     }
 
     @Test func signedTokensAreCheckedLikeAnyOther() async throws {
         #expect(
             try await runSigned(kid: "test-es256", claims: "{ sub: ann, scope: read, aud: other }").code
-                == "token.audience")
+                == .tokenAudience)
         #expect(
-            try await runSigned(kid: "test-es256", claims: "{ sub: ann, scope: read, exp: 1 }").code == "token.expired")
-        #expect(try await runSigned(kid: "test-es256", claims: "{ sub: ann }").code == "require.scope")
+            try await runSigned(kid: "test-es256", claims: "{ sub: ann, scope: read, exp: 1 }").code == .tokenExpired)
+        #expect(try await runSigned(kid: "test-es256", claims: "{ sub: ann }").code == .requireScope)
     }
 
     @Test func anUnknownKeyIsAProblemOfTheFile() throws {

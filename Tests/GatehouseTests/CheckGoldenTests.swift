@@ -16,10 +16,10 @@ import Testing
         let text = try Fixtures.text(path)
         let expected = try #require(text.split(separator: "\n").first { $0.hasPrefix("# expect: ") })
             .dropFirst("# expect: ".count)
-        // Named by its path from the package root (the working directory of `swift test`), so that
-        // files it refers to, like an htpasswd file, are found beside it.
+        // Named by its path from the package root, so that files it refers to, like an htpasswd
+        // file, are found beside it.
         let source = SourceFile(name: path, text: text)
-        let result = PolicyChecker.check(source)
+        let result = PolicyChecker.check(source, files: Fixtures.disk)
         #expect(result.diagnostics.contains { $0.code == expected }, "\(path) should report \(expected)")
         if result.diagnostics.contains(where: { $0.severity == .error }) { #expect(result.policy == nil) }
         let rendered = DiagnosticRenderer(sources: [source]).render(result.diagnostics, as: .text)

@@ -120,7 +120,7 @@ import Testing
     @Test func decisionJSONAlwaysHasRuleAndIdentity() throws {
         let policy = try Fixtures.compile("version: 1\nrules: []\n")
         let json = JSONText.encode(
-            Evaluator(policy: policy).decide(HTTPRequest(method: "GET", target: "/x"), identity: nil, now: .now))
+            Evaluator(policy: policy).decide(APIRequest(method: "GET", target: "/x"), identity: nil, now: .now))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["decision", "status", "code", "reason", "rule", "identity", "headers", "path"])
         #expect(object["rule"] is NSNull)
@@ -130,11 +130,12 @@ import Testing
 
 extension ModelTests {
     /// The username claim must be a non-empty string without control characters (J25).
-    @Test(arguments: [
-        ("employee_id", "token.no-username"), ("missing", "token.no-username"), ("realm_access", "token.no-username"),
-        ("empty", "token.no-username"), ("crlf", "token.bad-username"),
-    ])
-    func usernameClaimMustBeAPlainString(_ claim: String, _ code: String) throws {
+    @Test(
+        arguments: [
+            ("employee_id", .tokenNoUsername), ("missing", .tokenNoUsername), ("realm_access", .tokenNoUsername),
+            ("empty", .tokenNoUsername), ("crlf", .tokenBadUsername),
+        ] as [(String, DecisionCode)])
+    func usernameClaimMustBeAPlainString(_ claim: String, _ code: DecisionCode) throws {
         let policy = try Self.oidcPolicy(claims: "{ username: \(claim) }")
         var claims = Self.claims
         claims["empty"] = .string("")

@@ -71,16 +71,16 @@ import Testing
                 deny: no
             """)
         let decision = Evaluator(policy: policy).decide(
-            HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now)
-        #expect(decision.code == "rule.deny")
+            APIRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now)
+        #expect(decision.code == .ruleDeny)
         #expect(decision.rule == "admin")
         let sensitive = try Fixtures.compile(
             "version: 1\nrules:\n  - id: admin\n    match: { path: /Admin/** }\n    deny: no\n")
         #expect(
             Evaluator(policy: sensitive).decide(
-                HTTPRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now
+                APIRequest(method: "GET", target: "/aDMIN/x"), identity: nil, now: .now
             ).code
-                == "default.deny")
+                == .defaultDeny)
     }
 }
 

@@ -20,6 +20,10 @@ enum Fixtures {
         try String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
     }
 
+    /// The files of the package on disk, by path from the package root, as the engine reads them
+    /// (the engine itself reads no file): for fixtures that name other files.
+    static let disk = DiskFiles()
+
     /// Checks a policy written inline; the file name in diagnostics is `policy.yaml`.
     static func check(_ yaml: String) -> PolicyChecker.Result {
         PolicyChecker.check(SourceFile(name: "policy.yaml", text: yaml))
@@ -36,6 +40,14 @@ enum Fixtures {
 
     /// Whether golden files are being re-recorded (`GATEHOUSE_RECORD=1`).
     static var recording: Bool { ProcessInfo.processInfo.environment["GATEHOUSE_RECORD"] == "1" }
+}
+
+/// The package's files, read by the tests.
+struct DiskFiles: FileAccess {
+    func read(_ path: String) throws(FileReadError) -> SourceFile {
+        guard let text = try? Fixtures.text(path) else { throw FileReadError("\(path): cannot be read") }
+        return SourceFile(name: path, text: text)
+    }
 }
 
 struct FixtureError: Error, CustomStringConvertible {

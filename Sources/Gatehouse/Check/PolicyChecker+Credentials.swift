@@ -279,10 +279,12 @@ extension PolicyReader {
     /// Users from an htpasswd file (relative to the policy's folder). Only bcrypt entries
     /// (`htpasswd -B`) are accepted: MD5 (`$apr1$`), SHA-1 and crypt hashes are refused.
     private func readHtpasswd(_ path: Located<String>) -> [BasicUser] {
-        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
-        let resolved = path.value.hasPrefix("/") ? path.value : base.appendingPathComponent(path.value).path
-        guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8)
-        else {
+        let text: String
+        do {
+            let read = try files.read(Self.resolve(path.value, from: file))
+            referenced.add(read)
+            text = read.text
+        } catch {
             context.error("check.invalid-value", "the htpasswd file `\(path.value)` cannot be read", at: path.location)
             return []
         }
@@ -309,6 +311,13 @@ extension PolicyReader {
             users.append(BasicUser(username: name, bcrypt: hash))
         }
         return users
+    }
+
+    /// `path` as named in the policy at `policy`: absolute, or relative to the policy's folder.
+    static func resolve(_ path: String, from policy: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let folder = policy.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        return folder.isEmpty ? path : folder.joined(separator: "/") + "/" + path
     }
 
     static func isBcrypt(_ hash: String) -> Bool {

@@ -8,18 +8,24 @@ public enum PolicyChecker {
         public let policy: Policy?
         /// Errors and warnings, sorted by position.
         public let diagnostics: [Diagnostic]
+        /// The other files the policy names (an htpasswd file), as read.
+        public let referenced: [SourceFile]
     }
 
-    /// Checks the policy in `source`.
-    public static func check(_ source: SourceFile) -> Result {
+    /// Checks the policy in `source`, reading the files it names (relative to its folder) through
+    /// `files`; by default it names none that can be read.
+    public static func check(_ source: SourceFile, files: any FileAccess = InMemoryFiles([:])) -> Result {
         switch YAMLReader.read(source) {
         case .failure(let list):
-            return Result(policy: nil, diagnostics: list.diagnostics)
+            return Result(policy: nil, diagnostics: list.diagnostics, referenced: [])
         case .success(let root):
             let context = CheckContext()
-            let policy = PolicyReader(context: context, file: source.name).read(root)
+            let reader = PolicyReader(context: context, file: source.name, files: files)
+            let policy = reader.read(root)
             let diagnostics = context.diagnostics.sorted()
-            return Result(policy: diagnostics.hasErrors ? nil : policy, diagnostics: diagnostics)
+            return Result(
+                policy: diagnostics.hasErrors ? nil : policy, diagnostics: diagnostics,
+                referenced: reader.referenced.files)
         }
     }
 }
@@ -34,6 +40,9 @@ struct PolicyReader {
 
     let context: CheckContext
     let file: String
+    let files: any FileAccess
+    /// The files read while checking, in order.
+    let referenced = ReferencedFiles()
 
     func read(_ root: YAMLNode) -> Policy? {
         guard
@@ -138,6 +147,13 @@ struct PolicyReader {
         let token = Set("!#$%&'*+-.^_`|~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         return !name.isEmpty && name.allSatisfy(token.contains)
     }
+}
+
+/// The files a policy names, as they are read.
+final class ReferencedFiles {
+    private(set) var files: [SourceFile] = []
+
+    func add(_ file: SourceFile) { files.append(file) }
 }
 
 /// Names that rules may refer to.

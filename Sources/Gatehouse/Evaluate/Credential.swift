@@ -20,7 +20,7 @@ public enum Credential: Sendable, CustomStringConvertible {
         // Refuse oversized values before looking inside them (a 1 MB header costs nothing more).
         guard header.utf8.count <= maxLength else {
             return .malformed(
-                Rejection(code: "token.too-large", reason: "the Authorization header is larger than 16 KiB"))
+                Rejection(code: .tokenTooLarge, reason: "the Authorization header is larger than 16 KiB"))
         }
         // Read over UTF-8 bytes: a token is a kilobyte or more, and Character-wise scanning cost
         // more than the rest of a cached decision.
@@ -35,7 +35,7 @@ public enum Credential: Sendable, CustomStringConvertible {
         case "bearer":
             guard !rest.isEmpty, isToken68(rest) else {
                 return .malformed(
-                    Rejection(code: "token.malformed", reason: "the bearer token is missing or malformed"))
+                    Rejection(code: .tokenMalformed, reason: "the bearer token is missing or malformed"))
             }
             return .credential(.bearer(String(rest)))
         case "basic":
@@ -44,7 +44,7 @@ public enum Credential: Sendable, CustomStringConvertible {
             else {
                 return .malformed(
                     Rejection(
-                        code: "credentials.malformed", reason: "the Basic credentials are not base64 of `user:password`"
+                        code: .credentialsMalformed, reason: "the Basic credentials are not base64 of `user:password`"
                     ))
             }
             return .credential(
@@ -85,51 +85,4 @@ enum ParsedAuthorization {
     case credential(Credential)
     case malformed(Rejection)
     case unsupported(String)
-}
-
-/// Verifies credentials for the evaluator. Implementations do the I/O (JWKS, userinfo,
-/// introspection, bcrypt); the engine never does.
-public protocol CredentialVerifier: Sendable {
-    /// Verifies `credential` under `policy` at `now`. `schemes` are those the matched rule accepts,
-    /// so a verifier can skip work that could not lead to an allow.
-    func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async -> Verification
-
-    /// The verification when it needs no I/O (a cached answer, an API token), else nil. It must
-    /// agree with ``verify(_:policy:schemes:now:)`` whenever it answers.
-    func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
-        -> Verification?
-}
-
-extension CredentialVerifier {
-    public func verifyImmediately(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
-        -> Verification?
-    { nil }
-}
-
-/// The outcome of verifying credentials.
-public enum Verification: Sendable {
-    /// The caller is who the credentials say.
-    case verified(Identity)
-    /// The credentials are refused (401).
-    case rejected(Rejection)
-    /// The provider could not be asked and nothing is cached (503, fail closed).
-    case unavailable(provider: String, reason: String)
-}
-
-/// The verifier of dry runs: it verifies nothing, so a request that carries credentials is never
-/// allowed by accident. Simulate the caller instead, or use a verifier that checks tokens.
-public struct UnverifiedCredentials: CredentialVerifier {
-    /// Creates the verifier.
-    public init() {}
-
-    public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
-        -> Verification
-    {
-        .rejected(
-            Rejection(
-                code: "credentials.unverified",
-                reason:
-                    "this dry run does not verify credentials: simulate the caller with `--provider ID --claims JSON` or `--api-token ID`"
-            ))
-    }
 }

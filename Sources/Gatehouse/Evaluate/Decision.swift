@@ -6,12 +6,12 @@ public struct Decision: Sendable, Encodable {
         case allow, deny
     }
 
+    /// The code, which fixes the outcome and the status.
+    public let code: DecisionCode
     /// Allow or deny.
-    public let decision: Outcome
+    public var outcome: Outcome { code.outcome }
     /// The HTTP status: 200, 400, 401, 403 or 503.
-    public let status: Int
-    /// Stable code, such as `rule.allow` or `require.scope`.
-    public let code: String
+    public var status: Int { code.status }
     /// One-line explanation.
     public var reason: String { explanation.text }
     /// The deciding rule's id; nil when the default or a malformed request decided.
@@ -34,6 +34,10 @@ public struct Decision: Sendable, Encodable {
     public var trace: [TraceStep]?
     /// True when the caller was simulated.
     public let simulated: Bool?
+    /// The credential the decision verified (or tried to), by its digest: how logs name it.
+    public var credentialDigest: CredentialDigest?
+    /// The id the server answered with, when one did (`/v1/decide`, `evaluate --gateway`).
+    public var decisionID: String?
 
     // Reason, headers and challenge are kept as parts and rendered when read, so deciding does
     // not build text that a gateway may never look at.
@@ -54,16 +58,40 @@ public struct Decision: Sendable, Encodable {
     }
 
     /// Whether the request may pass.
-    public var isAllowed: Bool { decision == .allow }
+    public var isAllowed: Bool { outcome == .allow }
+
+    init(
+        code: DecisionCode, rule: String?, location: String?, path: String?, identity: DecisionIdentity?,
+        simulated: Bool?, explanation: Explanation, upstream: [UpstreamHeader], challengeSpec: Challenge?
+    ) {
+        self.code = code
+        self.rule = rule
+        self.location = location
+        self.path = path
+        self.identity = identity
+        self.simulated = simulated
+        self.explanation = explanation
+        self.upstream = upstream
+        self.challengeSpec = challengeSpec
+    }
+
+    /// A refusal decided before any policy applies: a gateway's check request that does not say
+    /// which request it asks about, a request document that cannot be read.
+    public static func refusal(_ code: DecisionCode, reason: String) -> Decision {
+        Decision(
+            code: code, rule: nil, location: nil, path: nil, identity: nil, simulated: nil,
+            explanation: .text(reason), upstream: [], challengeSpec: nil)
+    }
 
     enum CodingKeys: String, CodingKey {
         case decision, status, code, reason, rule, location, path, identity, headers, challenge, trace, simulated
+        case decisionID = "decision_id"
     }
 
     /// `rule` and `identity` are always present (null when none), the rest only when set.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(decision, forKey: .decision)
+        try container.encode(outcome, forKey: .decision)
         try container.encode(status, forKey: .status)
         try container.encode(code, forKey: .code)
         try container.encode(reason, forKey: .reason)
@@ -75,6 +103,7 @@ public struct Decision: Sendable, Encodable {
         try container.encodeIfPresent(challenge, forKey: .challenge)
         try container.encodeIfPresent(trace, forKey: .trace)
         try container.encodeIfPresent(simulated, forKey: .simulated)
+        try container.encodeIfPresent(decisionID, forKey: .decisionID)
     }
 }
 

@@ -3,48 +3,48 @@ extension Evaluator {
     func authorize(_ match: Match, _ identity: Identity, simulated: Bool) -> Decision {
         let requirement = match.requirement
         let simulatedFlag: Bool? = simulated ? true : nil
-        func deny(_ code: String, _ reason: String) -> Decision {
-            make(.deny, 403, code, .text(reason), match, identity: identity, simulated: simulatedFlag)
+        func deny(_ code: DecisionCode, _ reason: String) -> Decision {
+            make(code, .text(reason), match, identity: identity, simulated: simulatedFlag)
         }
         guard match.schemes.allows(identity.scheme) else {
             return make(
-                .deny, 401, "scheme.disabled", .text("the `\(identity.scheme.rawValue)` scheme is not allowed here"),
+                .schemeDisabled, .text("the `\(identity.scheme.rawValue)` scheme is not allowed here"),
                 match, identity: identity, challenge: challenge(match), simulated: simulatedFlag)
         }
         if !requirement.providers.isEmpty {
             guard let provider = identity.provider, requirement.providers.contains(provider) else {
                 return deny(
-                    "require.provider", "this rule accepts callers from \(Self.list(requirement.providers)) only")
+                    .requireProvider, "this rule accepts callers from \(Self.list(requirement.providers)) only")
             }
         }
         let missingScopes = requirement.scopes.filter { !identity.scopes.contains($0) }
         if !missingScopes.isEmpty {
             return make(
-                .deny, 403, "require.scope", .lacksScopes(missingScopes), match, identity: identity,
+                .requireScope, .lacksScopes(missingScopes), match, identity: identity,
                 challenge: .insufficientScope(realm: policy.realm, scopes: requirement.scopes), simulated: simulatedFlag
             )
         }
         if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
-            return deny("require.group", "the caller is in none of the groups \(Self.list(requirement.groups))")
+            return deny(.requireGroup, "the caller is in none of the groups \(Self.list(requirement.groups))")
         }
         let parameters = match.rule.map { pathParameters(of: $0, match.segments) } ?? [:]
         for claim in requirement.claims {
             let expected = claim.value.expand(parameters)
             guard Self.claim(identity.claims.lookup(claim.path), has: expected) else {
-                return deny("require.claim", "claim `\(claim.path)` is not `\(expected)`")
+                return deny(.requireClaim, "claim `\(claim.path)` is not `\(expected)`")
             }
         }
         if let template = requirement.username {
             let expected = template.expand(parameters)
             guard identity.username == expected else {
-                return deny("require.username", "this path belongs to user `\(expected)`, not the caller")
+                return deny(.requireUsername, "this path belongs to user `\(expected)`, not the caller")
             }
         }
         let reason: Explanation =
             match.rule.map { .ruleAllows(rule: policy.rules[$0].rule.id, username: identity.username) }
             ?? .text("no rule matches and the default allows any verified caller")
         return make(
-            .allow, 200, match.rule == nil ? "default.allow" : "rule.allow", reason, match,
+            match.rule == nil ? .defaultAllow : .ruleAllow, reason, match,
             identity: identity, simulated: simulatedFlag)
     }
 
@@ -57,17 +57,17 @@ extension Evaluator {
 
     func missingCredentials(_ match: Match) -> Decision {
         make(
-            .deny, 401, "credentials.missing", .text("this request needs credentials and none were sent"), match,
+            .credentialsMissing, .text("this request needs credentials and none were sent"), match,
             challenge: challenge(match))
     }
 
     /// 401 for credentials that were refused.
     func refuse(_ match: Match, _ rejection: Rejection) -> Decision {
         let challenge =
-            rejection.code.hasPrefix("token.")
+            rejection.code.isInvalidToken
             ? .invalidToken(realm: policy.realm, description: rejection.reason)
             : challenge(match)
-        return make(.deny, 401, rejection.code, .text(rejection.reason), match, challenge: challenge)
+        return make(rejection.code, .text(rejection.reason), match, challenge: challenge)
     }
 
     /// The challenges for the schemes the matched rule accepts.
@@ -76,24 +76,23 @@ extension Evaluator {
     }
 
     func make(
-        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: Explanation, _ match: Match,
-        identity: Identity? = nil, challenge: Challenge? = nil, simulated: Bool? = nil
+        _ code: DecisionCode, _ reason: Explanation, _ match: Match, identity: Identity? = nil,
+        challenge: Challenge? = nil, simulated: Bool? = nil
     ) -> Decision {
         make(
-            outcome, status, code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
+            code, reason, rule: match.rule, path: match.path, identity: identity, challenge: challenge,
             simulated: simulated)
     }
 
     func make(
-        _ outcome: Decision.Outcome, _ status: Int, _ code: String, _ reason: Explanation, rule: Int?, path: String?,
-        identity: Identity? = nil, challenge: Challenge? = nil, simulated: Bool? = nil
+        _ code: DecisionCode, _ reason: Explanation, rule: Int?, path: String?, identity: Identity? = nil,
+        challenge: Challenge? = nil, simulated: Bool? = nil
     ) -> Decision {
         let compiled = rule.map { policy.rules[$0] }
         return Decision(
-            decision: outcome, status: status, code: code, rule: compiled?.rule.id,
-            location: compiled?.locationText, path: path, identity: identity.map(DecisionIdentity.init),
-            trace: nil, simulated: simulated, explanation: reason,
-            upstream: outcome == .allow ? policy.policy.upstreamHeaders : [], challengeSpec: challenge)
+            code: code, rule: compiled?.rule.id, location: compiled?.locationText, path: path,
+            identity: identity.map(DecisionIdentity.init), simulated: simulated, explanation: reason,
+            upstream: code.outcome == .allow ? policy.policy.upstreamHeaders : [], challengeSpec: challenge)
     }
 
     private static func claim(_ value: JSONValue?, has expected: String) -> Bool {

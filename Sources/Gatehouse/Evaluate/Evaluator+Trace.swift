@@ -1,6 +1,6 @@
 extension Evaluator {
     /// Every rule tried for `request`, in order, up to the one that decided, and the outcome.
-    func trace(_ request: HTTPRequest, decision: Decision) -> [TraceStep] {
+    func trace(_ request: APIRequest, decision: Decision) -> [TraceStep] {
         guard case .success(let target) = RequestTarget.parse(request.target), request.hasValidMethod else {
             return [TraceStep(rule: "request", location: nil, result: "decided", detail: decision.reason)]
         }

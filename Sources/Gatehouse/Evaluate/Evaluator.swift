@@ -2,6 +2,12 @@ import Foundation
 
 /// Decides requests under one compiled policy. The hot path does no parsing of the policy and no
 /// I/O except through the injected ``CredentialVerifier``; time is always passed in.
+///
+/// A decision is made in two steps: ``begin(_:caller:verifier:now:)`` settles everything that
+/// needs no waiting (the target, the rule, the credential's form, a verification the verifier
+/// can answer at once) and either decides or returns a ``PendingDecision``, which
+/// ``finish(_:verifier:now:)`` completes after verifying. A server begins on the thread that read
+/// the request and finishes elsewhere without repeating any of the first step.
 public struct Evaluator: Sendable {
     /// The policy it decides with.
     public let policy: CompiledPolicy
@@ -9,62 +15,41 @@ public struct Evaluator: Sendable {
     /// Creates an evaluator for `policy`.
     public init(policy: CompiledPolicy) { self.policy = policy }
 
+    /// Where a request stands after ``begin(_:caller:verifier:now:)``.
+    public enum Evaluation: Sendable {
+        /// Decided without waiting.
+        case decided(Decision)
+        /// Its credential needs verification that waits (a key set, a provider's answer, bcrypt).
+        case pending(PendingDecision)
+
+        /// The decision, when it was made without waiting.
+        public var decided: Decision? {
+            if case .decided(let decision) = self { return decision }
+            return nil
+        }
+    }
+
     /// Decides `request`: reads its credentials, verifies them with `verifier` when the matched
     /// rule needs a caller, and checks the rule's requirements. A simulated `caller` replaces the
     /// request's credentials.
     public func evaluate(
-        _ request: HTTPRequest, caller: SimulatedCaller? = nil,
+        _ request: APIRequest, caller: SimulatedCaller? = nil,
         verifier: any CredentialVerifier = UnverifiedCredentials(), now: Date, explain: Bool = false
     ) async -> Decision {
-        var decision = await decideCaller(request, caller: caller, verifier: verifier, now: now)
+        var decision: Decision
+        switch begin(request, caller: caller, verifier: verifier, now: now) {
+        case .decided(let decided): decision = decided
+        case .pending(let pending): decision = await finish(pending, verifier: verifier, now: now)
+        }
         if explain { decision.trace = trace(request, decision: decision) }
         return decision
     }
 
-    /// Decides `request` for an already known caller (or none). Synchronous: no verification.
-    public func decide(_ request: HTTPRequest, identity: Identity?, now: Date) -> Decision {
-        switch route(request) {
-        case .decided(let decision): return decision
-        case .needsCaller(let match):
-            guard let identity else { return missingCredentials(match) }
-            return authorize(match, identity, simulated: false)
-        }
-    }
-
-    /// Decides `request` without waiting: nil when its credentials need verification that does
-    /// I/O (a key set, a provider's answer, bcrypt), which ``evaluate(_:caller:verifier:now:explain:)``
-    /// then does. A server answers the common case, a token it has already verified, on the thread
-    /// that read the request.
-    public func evaluateImmediately(_ request: HTTPRequest, verifier: any CredentialVerifier, now: Date) -> Decision? {
-        switch prepare(request, caller: nil, now: now) {
-        case .decided(let decision): return decision
-        case .verify(let match, let credential):
-            guard
-                let verification = verifier.verifyImmediately(
-                    credential, policy: policy, schemes: match.schemes, now: now)
-            else { return nil }
-            return finish(match, verification)
-        }
-    }
-
-    private func decideCaller(
-        _ request: HTTPRequest, caller: SimulatedCaller?, verifier: any CredentialVerifier, now: Date
-    ) async -> Decision {
-        switch prepare(request, caller: caller, now: now) {
-        case .decided(let decision): return decision
-        case .verify(let match, let credential):
-            return finish(match, await verifier.verify(credential, policy: policy, schemes: match.schemes, now: now))
-        }
-    }
-
-    /// Where a request stands before its credentials are verified.
-    private enum Prepared {
-        case decided(Decision)
-        case verify(Match, Credential)
-    }
-
-    /// Everything up to verifying credentials: the rule, a simulated caller, the `Authorization` header.
-    private func prepare(_ request: HTTPRequest, caller: SimulatedCaller?, now: Date) -> Prepared {
+    /// Everything that needs no waiting: the target, the rule, a simulated caller, the
+    /// `Authorization` header, and a verification `verifier` can answer at once.
+    public func begin(
+        _ request: APIRequest, caller: SimulatedCaller? = nil, verifier: any CredentialVerifier, now: Date
+    ) -> Evaluation {
         let match: Match
         switch route(request) {
         case .decided(let decision): return .decided(decision)
@@ -76,44 +61,81 @@ public struct Evaluator: Sendable {
             case .failure(let rejection): return .decided(refuse(match, rejection))
             }
         }
-        let authorizations = request.values(of: "Authorization")
+        let credential: Credential
+        switch readCredential(request, match) {
+        case .refused(let refusal): return .decided(refusal)
+        case .read(let read): credential = read
+        }
+        let prepared = verifier.prepare(credential)
+        guard
+            let verification = verifier.verifyImmediately(
+                prepared, policy: policy, schemes: match.schemes, now: now)
+        else { return .pending(PendingDecision(match: match, credential: prepared)) }
+        return .decided(finish(match, prepared, verification))
+    }
+
+    /// Verifies the pending decision's credential and decides.
+    public func finish(_ pending: PendingDecision, verifier: any CredentialVerifier, now: Date) async -> Decision {
+        let verification = await verifier.verify(
+            pending.credential, policy: policy, schemes: pending.match.schemes, now: now)
+        return finish(pending.match, pending.credential, verification)
+    }
+
+    /// Decides `request` for an already known caller (or none). Synchronous: no verification.
+    public func decide(_ request: APIRequest, identity: Identity?, now: Date) -> Decision {
+        switch route(request) {
+        case .decided(let decision): return decision
+        case .needsCaller(let match):
+            guard let identity else { return missingCredentials(match) }
+            return authorize(match, identity, simulated: false)
+        }
+    }
+
+    /// What a request's `Authorization` header(s) give.
+    private enum CredentialRead {
+        case read(Credential)
+        case refused(Decision)
+    }
+
+    /// The one credential of `request`, or the refusal of its `Authorization` header(s).
+    private func readCredential(_ request: APIRequest, _ match: Match) -> CredentialRead {
         if match.hasQueryToken {
-            return .decided(
+            return .refused(
                 make(
-                    .deny, 400, "credentials.ambiguous",
+                    .credentialsAmbiguous,
                     .text("tokens in the query string (`access_token`) are not accepted; send `Authorization: Bearer`"),
                     match))
         }
+        let authorizations = request.values(of: "Authorization")
         guard authorizations.count <= 1 else {
-            return .decided(
-                make(
-                    .deny, 400, "credentials.ambiguous",
-                    .text("the request carries more than one Authorization header"), match))
+            return .refused(
+                make(.credentialsAmbiguous, .text("the request carries more than one Authorization header"), match))
         }
-        guard let header = authorizations.first else { return .decided(missingCredentials(match)) }
-        let credential: Credential
+        guard let header = authorizations.first else { return .refused(missingCredentials(match)) }
         switch Credential.parse(header) {
         case .unsupported(let scheme):
-            return .decided(
+            return .refused(
                 make(
-                    .deny, 401, "scheme.disabled", .text("the `\(scheme)` authentication scheme is not supported"),
-                    match, challenge: challenge(match)))
-        case .malformed(let rejection): return .decided(refuse(match, rejection))
-        case .credential(let parsed): credential = parsed
+                    .schemeDisabled, .text("the `\(scheme)` authentication scheme is not supported"), match,
+                    challenge: challenge(match)))
+        case .malformed(let rejection): return .refused(refuse(match, rejection))
+        case .credential(let credential):
+            if let refusal = schemeRefusal(credential, match) { return .refused(refusal) }
+            return .read(credential)
         }
-        if let refusal = schemeRefusal(credential, match) { return .decided(refusal) }
-        return .verify(match, credential)
     }
 
-    private func finish(_ match: Match, _ verification: Verification) -> Decision {
+    private func finish(_ match: Match, _ credential: PreparedCredential, _ verification: Verification) -> Decision {
+        var decision: Decision
         switch verification {
-        case .verified(let identity): return authorize(match, identity, simulated: false)
-        case .rejected(let rejection): return refuse(match, rejection)
+        case .verified(let identity): decision = authorize(match, identity, simulated: false)
+        case .rejected(let rejection): decision = refuse(match, rejection)
         case .unavailable(let provider, let reason):
-            return make(
-                .deny, 503, "provider.unavailable", .text("identity provider `\(provider)` is unavailable: \(reason)"),
-                match)
+            decision = make(
+                .providerUnavailable, .text("identity provider `\(provider)` is unavailable: \(reason)"), match)
         }
+        decision.credentialDigest = credential.digest
+        return decision
     }
 
     /// A Basic header where Basic is off is refused without looking at the password.
@@ -121,21 +143,28 @@ public struct Evaluator: Sendable {
         switch credential {
         case .basic where !match.schemes.allows(.basic):
             return make(
-                .deny, 401, "scheme.disabled", .text("Basic authentication is not allowed here"), match,
-                challenge: challenge(match))
+                .schemeDisabled, .text("Basic authentication is not allowed here"), match, challenge: challenge(match))
         case .bearer where !match.schemes.allows(.bearer) && !match.schemes.allows(.apiToken):
             return make(
-                .deny, 401, "scheme.disabled", .text("bearer tokens are not allowed here"), match,
-                challenge: challenge(match))
+                .schemeDisabled, .text("bearer tokens are not allowed here"), match, challenge: challenge(match))
         default:
             return nil
         }
     }
 }
 
+/// A decision waiting for its credential to be verified: the rule it matched and the credential,
+/// with what the verifier already computed. Made by ``Evaluator/begin(_:caller:verifier:now:)``,
+/// completed by ``Evaluator/finish(_:verifier:now:)`` of the same evaluator.
+public struct PendingDecision: Sendable {
+    let match: Evaluator.Match
+    /// The credential left to verify.
+    public let credential: PreparedCredential
+}
+
 extension Evaluator {
     /// A request whose rule needs a verified caller.
-    struct Match {
+    struct Match: Sendable {
         let rule: Int?
         let requirement: Requirement
         let schemes: SchemeSet
@@ -151,18 +180,18 @@ extension Evaluator {
     }
 
     /// Reads the target, finds the deciding rule, and settles everything that needs no caller.
-    func route(_ request: HTTPRequest) -> Route {
+    func route(_ request: APIRequest) -> Route {
         guard request.hasValidMethod else {
             return .decided(
                 make(
-                    .deny, 400, "request.invalid-method", .text("the request method is not a valid HTTP method"),
-                    rule: nil, path: nil))
+                    .requestInvalidMethod, .text("the request method is not a valid HTTP method"), rule: nil,
+                    path: nil))
         }
         let target: RequestTarget
         switch RequestTarget.parse(request.target) {
         case .success(let parsed): target = parsed
         case .failure(let error):
-            return .decided(make(.deny, 400, "request.invalid-target", .text(error.reason), rule: nil, path: nil))
+            return .decided(make(.requestInvalidTarget, .text(error.reason), rule: nil, path: nil))
         }
         let path = target.path
         guard
@@ -172,15 +201,10 @@ extension Evaluator {
             switch policy.policy.defaultAction {
             case .deny:
                 return .decided(
-                    make(
-                        .deny, 403, "default.deny", .text("no rule matches and the default is `deny`"), rule: nil,
-                        path: path)
-                )
+                    make(.defaultDeny, .text("no rule matches and the default is `deny`"), rule: nil, path: path))
             case .anyone:
                 return .decided(
-                    make(
-                        .allow, 200, "default.allow", .text("no rule matches and the default is `anyone`"), rule: nil,
-                        path: path))
+                    make(.defaultAllow, .text("no rule matches and the default is `anyone`"), rule: nil, path: path))
             case .authenticated:
                 return .needsCaller(
                     Match(
@@ -191,10 +215,9 @@ extension Evaluator {
         let compiled = policy.rules[index]
         switch compiled.rule.action {
         case .allowAnyone:
-            return .decided(
-                make(.allow, 200, "rule.allow", .ruleAllowsAnyone(rule: compiled.rule.id), rule: index, path: path))
+            return .decided(make(.ruleAllow, .ruleAllowsAnyone(rule: compiled.rule.id), rule: index, path: path))
         case .deny(let reason):
-            return .decided(make(.deny, 403, "rule.deny", .text(reason), rule: index, path: path))
+            return .decided(make(.ruleDeny, .text(reason), rule: index, path: path))
         case .require(let requirement):
             return .needsCaller(
                 Match(

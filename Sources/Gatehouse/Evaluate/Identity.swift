@@ -41,7 +41,7 @@ extension Provider {
         guard case .string(let username)? = claims.lookup(self.claims.username), !username.isEmpty else {
             return .failure(
                 Rejection(
-                    code: "token.no-username",
+                    code: .tokenNoUsername,
                     reason:
                         "the token from `\(id)` has no `\(self.claims.username)` string claim to use as the username"))
         }
@@ -49,7 +49,7 @@ extension Provider {
         guard !Self.hasControlCharacters(username) else {
             return .failure(
                 Rejection(
-                    code: "token.bad-username", reason: "the `\(self.claims.username)` claim has control characters"))
+                    code: .tokenBadUsername, reason: "the `\(self.claims.username)` claim has control characters"))
         }
         return .success(
             Identity(
@@ -92,7 +92,7 @@ extension APIToken {
     public func identity(at now: Date) -> Result<Identity, Rejection> {
         if let expires, now >= expires {
             return .failure(
-                Rejection(code: "token.expired", reason: "API token `\(id)` expired at \(RFC3339.format(expires))"))
+                Rejection(code: .tokenExpired, reason: "API token `\(id)` expired at \(RFC3339.format(expires))"))
         }
         return .success(Identity(username: username, scheme: .apiToken, groups: groups, scopes: scopes, apiToken: id))
     }
@@ -100,18 +100,4 @@ extension APIToken {
 
 extension Dictionary where Key == String, Value == JSONValue {
     func lookup(_ path: ClaimPath) -> JSONValue? { path.lookup(in: self) }
-}
-
-/// Why credentials were refused: a stable code and a one-line reason with no secret in it.
-public struct Rejection: Error, Sendable, Hashable {
-    /// Stable code, such as `token.expired`.
-    public let code: String
-    /// One-line reason.
-    public let reason: String
-
-    /// Creates a rejection.
-    public init(code: String, reason: String) {
-        self.code = code
-        self.reason = reason
-    }
 }

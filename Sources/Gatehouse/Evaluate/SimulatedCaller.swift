@@ -16,13 +16,13 @@ extension CompiledPolicy {
         case .provider(let id, let claims):
             guard let provider = provider(id) else {
                 return .failure(
-                    Rejection(code: "simulation.unknown-provider", reason: "the policy has no provider `\(id)`"))
+                    Rejection(code: .simulationUnknownProvider, reason: "the policy has no provider `\(id)`"))
             }
             return provider.identity(from: claims)
         case .apiToken(let id):
             guard let token = apiToken(id) else {
                 return .failure(
-                    Rejection(code: "simulation.unknown-api-token", reason: "the policy has no API token `\(id)`"))
+                    Rejection(code: .simulationUnknownAPIToken, reason: "the policy has no API token `\(id)`"))
             }
             return token.identity(at: now)
         }

@@ -1,35 +1,31 @@
-import Foundation
+/// Where the engine's inputs come from. The engine reads no file itself: a policy, an htpasswd
+/// file it names, a request document are all read through a `FileAccess` the caller passes in
+/// (the local disk, a git revision, a bundle, memory).
+public protocol FileAccess: Sendable {
+    /// The text of the file at `path`, or why it cannot be read.
+    func read(_ path: String) throws(FileReadError) -> SourceFile
+}
 
-extension SourceFile {
-    /// Why a file could not be read.
-    public struct ReadError: Error, Sendable, CustomStringConvertible {
-        /// One-line description, naming the file.
-        public let description: String
-    }
+/// Why a file could not be read.
+public struct FileReadError: Error, Sendable, CustomStringConvertible {
+    /// One-line description, naming the file.
+    public let description: String
 
-    /// Reads `path` (or standard input for `-`), refusing files over `limit` bytes and text that is
-    /// not UTF-8.
-    public static func read(_ path: String, limit: Int = YAMLReader.maxBytes) throws(ReadError) -> SourceFile {
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readData(ofLength: limit + 1)
-        } else {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-                throw ReadError(description: "\(path): no such file")
-            }
-            if let size = attributes[.size] as? Int, size > limit {
-                throw ReadError(description: "\(path): the file is larger than \(limit / 1024 / 1024) MiB")
-            }
-            guard attributes[.type] as? FileAttributeType != .typeDirectory,
-                let contents = FileManager.default.contents(atPath: path)
-            else { throw ReadError(description: "\(path): cannot be read") }
-            data = contents
-        }
-        guard data.count <= limit else {
-            throw ReadError(description: "\(path): the input is larger than \(limit / 1024 / 1024) MiB")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ReadError(description: "\(path): the file is not UTF-8 text")
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Files held in memory, by path: for tests, and for inputs that arrive whole.
+public struct InMemoryFiles: FileAccess {
+    private let files: [String: String]
+
+    /// Serves `files`, text by path.
+    public init(_ files: [String: String]) { self.files = files }
+
+    public func read(_ path: String) throws(FileReadError) -> SourceFile {
+        guard let text = files[path] else { throw FileReadError("\(path): no such file") }
+        guard text.utf8.count <= YAMLReader.maxBytes else {
+            throw FileReadError("\(path): the file is larger than \(YAMLReader.maxBytes / 1024 / 1024) MiB")
         }
         return SourceFile(name: path, text: text)
     }

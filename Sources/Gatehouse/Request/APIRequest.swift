@@ -1,5 +1,5 @@
 /// A request as the gateway saw it: method, raw target, host and headers.
-public struct HTTPRequest: Sendable {
+public struct APIRequest: Sendable {
     /// The method, case-sensitive as in HTTP.
     public var method: String
     /// The raw request target: path and query, as sent.

@@ -3,7 +3,7 @@
 public enum RequestFile {
     /// A request and the simulated caller it names, if any.
     public struct Parsed: Sendable {
-        public let request: HTTPRequest
+        public let request: APIRequest
         public let caller: SimulatedCaller?
     }
 
@@ -35,7 +35,7 @@ public enum RequestFile {
         let caller = fields["identity"].flatMap { readCaller($0, context) }
         if fields.has("identity") && caller == nil { return nil }
         return Parsed(
-            request: HTTPRequest(method: method.value, target: path.value, host: host, headers: headers),
+            request: APIRequest(method: method.value, target: path.value, host: host, headers: headers),
             caller: caller)
     }
 

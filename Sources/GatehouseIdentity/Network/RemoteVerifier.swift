@@ -31,7 +31,12 @@ public final class RemoteVerifier: Sendable {
 
     /// The claims `provider` vouches for, for `token`.
     func verify(_ token: String, with provider: Provider) async -> Verification {
-        let key = provider.id + ":" + Digest.sha256Hex(token)
+        await verify(token, digest: VerifiedTokenCache.key(token), with: provider)
+    }
+
+    /// The same, for `token` whose SHA-256 is `digest`.
+    func verify(_ token: String, digest: CredentialDigest, with provider: Provider) async -> Verification {
+        let key = provider.id + ":" + Digest.hex(digest.bytes)
         let (answer, hit) = await cache.answer(for: key, now: clock()) { [self] in await ask(provider, about: token) }
         if hit { events.cacheHit("answer") }
         switch answer {
@@ -86,7 +91,7 @@ public final class RemoteVerifier: Sendable {
         case 200: break
         case 400..<500:
             let refusal = Rejection(
-                code: "token.invalid", reason: "`\(provider.id)` refused the token (\(mode) answered \(answer.status))")
+                code: .tokenInvalid, reason: "`\(provider.id)` refused the token (\(mode) answered \(answer.status))")
             return (.refused(refusal), Self.refusalLifetime)
         default:
             return (.unavailable("the \(mode) endpoint answered \(answer.status)"), 0)
@@ -97,18 +102,18 @@ public final class RemoteVerifier: Sendable {
         let now = clock().timeIntervalSince1970
         if provider.verify == .introspection {
             guard claims["active"] == .bool(true) else {
-                let refusal = Rejection(code: "token.invalid", reason: "`\(provider.id)` says the token is not active")
+                let refusal = Rejection(code: .tokenInvalid, reason: "`\(provider.id)` says the token is not active")
                 return (.refused(refusal), Self.refusalLifetime)
             }
             if let issuer = claims["iss"]?.stringValue, issuer != provider.issuer {
-                let refusal = Rejection(code: "token.issuer", reason: "the introspection answer names another issuer")
+                let refusal = Rejection(code: .tokenIssuer, reason: "the introspection answer names another issuer")
                 return (.refused(refusal), Self.refusalLifetime)
             }
         }
         var lifetime = TimeInterval(provider.cache.components.seconds)
         if case .number(let expiry)? = claims["exp"] {
             guard expiry > now else {
-                let refusal = Rejection(code: "token.expired", reason: "`\(provider.id)` reports the token expired")
+                let refusal = Rejection(code: .tokenExpired, reason: "`\(provider.id)` reports the token expired")
                 return (.refused(refusal), Self.refusalLifetime)
             }
             lifetime = min(lifetime, expiry - now)

@@ -1,0 +1,81 @@
+/// How one gateway tells Gatehouse which request it is asking about, and which statuses it
+/// understands. Each endpoint reads the original request only from its own gateway's headers,
+/// never from another convention's (a client can send those through every gateway). Pure rules:
+/// `gatehouse serve` and `gatehouse evaluate --gateway` both follow them.
+public enum GatewayConvention: String, Sendable, CaseIterable {
+    /// nginx `auth_request`: `X-Original-URI` and `X-Original-Method`, set by the config.
+    case nginx
+    /// Envoy `ext_authz` (HTTP service): the check request's own method, and its path after the
+    /// `/v1/auth/envoy` prefix.
+    case envoy
+    /// Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`.
+    case forward
+
+    /// The endpoint's path prefix (literals: it is read for every request).
+    public var prefix: String {
+        switch self {
+        case .nginx: "/v1/auth/nginx"
+        case .envoy: "/v1/auth/envoy"
+        case .forward: "/v1/auth/forward"
+        }
+    }
+
+    /// The convention whose endpoint `path` (a check request's target) is: its prefix and nothing
+    /// more than a query, except Envoy's, which carries the original path after it.
+    public static func serving(_ path: String) -> GatewayConvention? {
+        guard path.utf8.starts(with: "/v1/auth/".utf8) else { return nil }
+        return allCases.first { convention in
+            guard path.utf8.starts(with: convention.prefix.utf8) else { return false }
+            let rest = path.utf8.dropFirst(convention.prefix.utf8.count)
+            let slash = UInt8(ascii: "/"), question = UInt8(ascii: "?")
+            return rest.first == nil || rest.first == question || (convention == .envoy && rest.first == slash)
+        }
+    }
+
+    /// The original request, or why it cannot be known (a refusal, never a guess).
+    public func originalRequest(of check: CheckRequest) -> Result<APIRequest, MissingOriginal> {
+        switch self {
+        case .nginx:
+            guard let uri = check.first("x-original-uri"), let method = check.first("x-original-method") else {
+                return .failure(
+                    MissingOriginal(reason: "the nginx request carries no X-Original-URI or X-Original-Method"))
+            }
+            return .success(APIRequest(method: method, target: uri, host: check.authority, headers: check.headers))
+        case .envoy:
+            let rest = check.target.dropFirst(prefix.count)
+            guard check.target.hasPrefix(prefix), rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") else {
+                return .failure(MissingOriginal(reason: "the Envoy check request's path is not under \(prefix)"))
+            }
+            let original = rest.isEmpty || rest.hasPrefix("?") ? "/" + rest : String(rest)
+            return .success(
+                APIRequest(method: check.method, target: original, host: check.authority, headers: check.headers))
+        case .forward:
+            guard let uri = check.first("x-forwarded-uri"), let method = check.first("x-forwarded-method") else {
+                return .failure(
+                    MissingOriginal(reason: "the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method")
+                )
+            }
+            return .success(
+                APIRequest(method: method, target: uri, host: check.first("x-forwarded-host"), headers: check.headers))
+        }
+    }
+
+    /// The status this gateway is sent for `decision`. nginx turns anything but 2xx/401/403 into
+    /// 500, so 400 and 503 become 403 there; Envoy, Traefik and Caddy pass the status on to the
+    /// client, so it stays as decided.
+    public func status(for decision: Decision) -> Int {
+        switch (self, decision.status) {
+        case (.nginx, 400), (.nginx, 503): 403
+        case (_, let status): status
+        }
+    }
+}
+
+/// Why a check request's original request cannot be known.
+public struct MissingOriginal: Error, Sendable {
+    /// One line, naming what is missing.
+    public let reason: String
+
+    /// The refusal: 400 `request.missing-original`.
+    public var decision: Decision { .refusal(.requestMissingOriginal, reason: reason) }
+}

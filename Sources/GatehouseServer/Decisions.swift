@@ -1,0 +1,100 @@
+import Foundation
+import Gatehouse
+
+/// Decides what `serve` is asked, by any door, and answers through the ``Ledger``. A gateway's
+/// check request begins on whatever thread read it (``begin(_:_:)``): when no waiting is needed it
+/// is answered there, else it is a ``PendingCheck`` that ``finish(_:)`` completes, reusing
+/// everything the first step computed.
+struct Decisions: Sendable {
+    let policy: ActivePolicy
+    let ledger: Ledger
+    let clock: @Sendable () -> Date
+
+    /// Where a check request stands after ``begin(_:_:)``.
+    enum Step: Sendable {
+        case answered(Answer)
+        case pending(PendingCheck)
+    }
+
+    /// Decides `check` as far as it can without waiting.
+    func begin(_ check: CheckRequest, _ convention: GatewayConvention) -> Step {
+        let started = ContinuousClock.now
+        let loaded = policy.loaded
+        let now = clock()
+        let authorization = check.first("authorization")
+        switch convention.originalRequest(of: check) {
+        case .failure(let missing):
+            let asked = Asked(
+                door: .gateway(convention), method: nil, authorization: authorization, policy: loaded, now: now,
+                started: started)
+            return .answered(ledger.answer(missing.decision, to: asked))
+        case .success(let original):
+            let asked = Asked(
+                door: .gateway(convention), method: original.method, authorization: authorization, policy: loaded,
+                now: now, started: started)
+            switch loaded.evaluator.begin(original, verifier: loaded.verifier, now: now) {
+            case .decided(let decision): return .answered(ledger.answer(decision, to: asked))
+            case .pending(let pending):
+                return .pending(PendingCheck(asked: asked, pending: pending, target: check.target))
+            }
+        }
+    }
+
+    /// Verifies a pending check's credential and answers.
+    func finish(_ check: PendingCheck) async -> Answer {
+        let loaded = check.asked.policy
+        let decision = await loaded.evaluator.finish(check.pending, verifier: loaded.verifier, now: check.asked.now)
+        return ledger.answer(decision, to: check.asked)
+    }
+
+    /// Decides `check`, waiting for verification when it must.
+    func answer(_ check: CheckRequest, _ convention: GatewayConvention) async -> Answer {
+        switch begin(check, convention) {
+        case .answered(let answer): return answer
+        case .pending(let pending): return await finish(pending)
+        }
+    }
+
+    /// `POST /v1/decide`: the request document `body`, decided. A caller cannot be simulated here:
+    /// credentials travel in the document's headers and are verified.
+    func decide(document body: String) async -> Answer {
+        let started = ContinuousClock.now
+        let loaded = policy.loaded
+        let now = clock()
+        let refused = { (reason: String) in
+            let asked = Asked(
+                door: .decide, method: nil, authorization: nil, policy: loaded, now: now, started: started)
+            return ledger.answer(.refusal(.requestMalformed, reason: reason), to: asked)
+        }
+        switch RequestFile.parse(SourceFile(name: "request", text: body)) {
+        case .failure(let list):
+            let message = list.diagnostics.first.map {
+                "\($0.location.map { "\($0.line):\($0.column): " } ?? "")\($0.message)"
+            }
+            return refused(message ?? "the request document is malformed")
+        case .success(let parsed):
+            guard parsed.caller == nil else {
+                return refused("`identity` cannot be simulated here; send credentials in `headers`")
+            }
+            let asked = Asked(
+                door: .decide, method: parsed.request.method,
+                authorization: parsed.request.values(of: "Authorization").first, policy: loaded, now: now,
+                started: started)
+            let decision = await loaded.evaluator.evaluate(parsed.request, verifier: loaded.verifier, now: now)
+            return ledger.answer(decision, to: asked)
+        }
+    }
+}
+
+/// A gateway's check request waiting for its credential to be verified: what it was asked and
+/// the engine's pending decision. The fast path hands it to the router this way, so nothing of
+/// the first step (the target, the rule, the token's digest) is computed twice.
+struct PendingCheck: Sendable {
+    let asked: Asked
+    let pending: PendingDecision
+    /// The check request's own target, to pair the handed-off check with the request it belongs to.
+    let target: String
+
+    /// The check the fast path began for the request the router is now answering, if any.
+    @TaskLocal static var handedOff: PendingCheck?
+}

@@ -1,0 +1,75 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// Hummingbird's HTTP/1.1 child channel with ``ImmediateDecisions`` between NIO's HTTP/1.1 codec
+/// and the conversion to HTTPTypes, where it also takes the place of Hummingbird's connection-state
+/// handler (idle timeout, graceful shutdown), since it sees every request and every response.
+/// Each connection has a ``Handoff``: the router finishes the checks the fast path began.
+struct GatehouseHTTP1Channel: HTTPChannelHandler {
+    /// A connection: its channel, and what the fast path hands its router.
+    struct Connection: ServerChildChannelValue {
+        let asyncChannel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+        let handoff: Handoff
+
+        var channel: any Channel { asyncChannel.channel }
+    }
+
+    typealias Value = Connection
+
+    var responder: HTTPChannelHandler.Responder
+    let decisions: Decisions
+    let configuration: HTTP1Channel.Configuration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let handoff = Handoff()
+            try Self.configure(
+                channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: handoff,
+                configuration: configuration)
+            return Connection(
+                asyncChannel: try NIOAsyncChannel(
+                    wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)),
+                handoff: handoff)
+        }
+    }
+
+    /// The pipeline, up to where Hummingbird reads requests as HTTPTypes parts.
+    static func configure(
+        _ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop, decisions: Decisions,
+        handoff: Handoff, configuration: HTTP1Channel.Configuration
+    ) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+        limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+        limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        try pipeline.addHandler(
+            ImmediateDecisions(
+                decisions: decisions, handoff: handoff,
+                state: ConnectionState(
+                    idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.nanoseconds) },
+                    clock: EventLoopClock(eventLoop: eventLoop))))
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+    }
+
+    /// Hummingbird's request loop, with each request answered inside the pending check the fast
+    /// path handed over for it (if any).
+    func handle(value: Value, logger: Logger) async {
+        var connection = self
+        let (responder, handoff) = (self.responder, value.handoff)
+        connection.responder = { request, writer, channel in
+            var writer: ResponseWriter? = consume writer
+            try await PendingCheck.$handedOff.withValue(handoff.take()) {
+                try await responder(request, writer.take()!, channel)
+            }
+        }
+        await connection.handleHTTP(asyncChannel: value.asyncChannel, logger: logger)
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Gatehouse
+import GatehouseIdentity
+
+/// Reading the commands' inputs, with the exit codes of docs/cli.md: policies through the engine's
+/// one loader (``PolicyLoader``), everything from the local disk or standard input.
+enum Loading {
+    /// The local disk, and `-` for standard input.
+    static let files = LocalFiles()
+
+    /// Prints a usage error found after parsing and returns the exit to throw (64).
+    static func usage(_ message: String) -> ExitCode {
+        Standard.error("error: \(message)\n")
+        return Exit.usage
+    }
+
+    /// Reads a file, or exits 65 with the reason.
+    static func source(_ path: String) throws -> SourceFile {
+        do {
+            return try files.read(path)
+        } catch {
+            Standard.error("error: \(error)\n")
+            throw Exit.unreadable
+        }
+    }
+
+    /// Loads the policy at `path` (from `files`); a policy that cannot be used exits 65 with what
+    /// the loader says of it.
+    static func load(_ path: String, files: any FileAccess = files) throws -> LoadedPolicy {
+        let loaded = PolicyLoader.load(path, files: files)
+        if let failure = loaded.failure {
+            Standard.error(failure)
+            throw Exit.unreadable
+        }
+        return loaded
+    }
+
+    /// The compiled policy at `path`, or exit 65.
+    static func policy(_ path: String) throws -> CompiledPolicy {
+        try load(path).compiled!
+    }
+
+    /// The verifier for real credentials: JWT keys from `jwks` when given, else from the providers.
+    static func verifier(for policy: Policy, jwks: String?) throws -> TokenVerifier {
+        let online = TokenVerifier.online(for: policy)
+        guard let jwks else { return online }
+        do {
+            return TokenVerifier(keys: try SavedKeySet(path: jwks), remote: online.remote)
+        } catch {
+            Standard.error("error: \(error.reason)\n")
+            throw Exit.unreadable
+        }
+    }
+}
+
+/// Files of a git revision, named `REV:PATH` as `git show` takes them; a path without a revision
+/// is read from the disk. A policy read this way reads the files it names from the same revision.
+struct GitRevisionFiles: FileAccess {
+    func read(_ path: String) throws(FileReadError) -> SourceFile {
+        if FileManager.default.fileExists(atPath: path) || !path.contains(":") { return try LocalFiles().read(path) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "show", path]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw FileReadError("\(path): git cannot be run (\(error))")
+        }
+        let text = out.fileHandleForReading.readDataToEndOfFile()
+        let problem = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let reason = String(decoding: problem, as: UTF8.self).split(separator: "\n").first ?? "git show failed"
+            throw FileReadError("\(path) cannot be read from git: \(reason)")
+        }
+        return SourceFile(name: path, text: String(decoding: text, as: UTF8.self))
+    }
+}
