@@ -159,3 +159,5 @@ struct ConnectionState<C: Clock, Answer> where C.Duration == Duration {
         return .doNothing
     }
 }
+
+extension ConnectionState.EndAction: Equatable where Answer: Equatable {}

@@ -46,11 +46,13 @@ public enum DecisionServer {
 
     /// An application listening on `address` (a host and port, or a unix socket). Gateway check
     /// requests whose credentials need no I/O are answered on the event loop that read them
-    /// (``ImmediateDecisions``); the rest go through the router.
+    /// (``ImmediateDecisions``); the rest go through the router. `clock` gives the time of each
+    /// decision, read once when it begins.
     public static func application(
-        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), address: BindAddress
+        policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), address: BindAddress,
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) -> some ApplicationProtocol {
-        let decisions = Decisions(policy: policy, ledger: Ledger(log: log, metrics: metrics), clock: { Date() })
+        let decisions = Decisions(policy: policy, ledger: Ledger(log: log, metrics: metrics), clock: clock)
         return Application(
             router: router(decisions),
             server: HTTPServerBuilder { responder in

@@ -21,16 +21,15 @@ struct Decisions: Sendable {
         let started = ContinuousClock.now
         let loaded = policy.loaded
         let now = clock()
-        let authorization = check.first("authorization")
         switch convention.originalRequest(of: check) {
         case .failure(let missing):
             let asked = Asked(
-                door: .gateway(convention), method: nil, authorization: authorization, policy: loaded, now: now,
+                door: .gateway(convention), method: nil, headers: check.headers, policy: loaded, now: now,
                 started: started)
             return .answered(ledger.answer(missing.decision, to: asked))
         case .success(let original):
             let asked = Asked(
-                door: .gateway(convention), method: original.method, authorization: authorization, policy: loaded,
+                door: .gateway(convention), method: original.method, headers: check.headers, policy: loaded,
                 now: now, started: started)
             switch loaded.evaluator.begin(original, verifier: loaded.verifier, now: now) {
             case .decided(let decision): return .answered(ledger.answer(decision, to: asked))
@@ -63,7 +62,7 @@ struct Decisions: Sendable {
         let now = clock()
         let refused = { (reason: String) in
             let asked = Asked(
-                door: .decide, method: nil, authorization: nil, policy: loaded, now: now, started: started)
+                door: .decide, method: nil, headers: [], policy: loaded, now: now, started: started)
             return ledger.answer(.refusal(.requestMalformed, reason: reason), to: asked)
         }
         switch RequestFile.parse(SourceFile(name: "request", text: body)) {
@@ -77,9 +76,8 @@ struct Decisions: Sendable {
                 return refused("`identity` cannot be simulated here; send credentials in `headers`")
             }
             let asked = Asked(
-                door: .decide, method: parsed.request.method,
-                authorization: parsed.request.values(of: "Authorization").first, policy: loaded, now: now,
-                started: started)
+                door: .decide, method: parsed.request.method, headers: parsed.request.headers, policy: loaded,
+                now: now, started: started)
             let decision = await loaded.evaluator.evaluate(parsed.request, verifier: loaded.verifier, now: now)
             return ledger.answer(decision, to: asked)
         }

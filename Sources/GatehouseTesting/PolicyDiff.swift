@@ -148,7 +148,7 @@ public struct PolicyDiff: Sendable {
         func shadowed(_ policy: Policy, _ diagnostics: [Diagnostic]) -> [String: String] {
             let byLocation = Dictionary(policy.rules.map { ($0.location, $0.id) }, uniquingKeysWith: { a, _ in a })
             var result: [String: String] = [:]
-            for diagnostic in diagnostics where diagnostic.code == "check.shadowed-rule" {
+            for diagnostic in diagnostics where diagnostic.code == Diagnostic.shadowedRule {
                 if let location = diagnostic.location, let id = byLocation[location] { result[id] = diagnostic.message }
             }
             return result

@@ -2,25 +2,30 @@ import Foundation
 import Gatehouse
 import HTTPTypes
 import Hummingbird
+import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOHTTPTypes
+import Synchronization
 import Testing
 
+@testable import GatehouseIdentity
 @testable import GatehouseServer
 
 /// The event-loop fast path, in the pipeline `serve` builds, fed bytes: which check requests it
 /// answers itself, that answers on a connection stay in request order, and that it keeps the
 /// connection's state (idle timeout, graceful shutdown, `Connection: close`).
 @Suite struct ImmediateDecisionsTests {
-    static func channel() throws -> EmbeddedChannel {
+    static func channel(
+        log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), handoff: Handoff = Handoff()
+    ) throws -> EmbeddedChannel {
         let loaded = try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get()
         let decisions = Decisions(
-            policy: ActivePolicy(loaded), ledger: Ledger(log: nil, metrics: ServerMetrics()), clock: { Date() })
+            policy: ActivePolicy(loaded), ledger: Ledger(log: log, metrics: metrics), clock: { Date() })
         let channel = EmbeddedChannel()
         try GatehouseHTTP1Channel.configure(
-            channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: Handoff(),
+            channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: handoff,
             configuration: DecisionServer.http1)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
@@ -260,4 +265,88 @@ extension Array {
 extension Array where Element == String {
     /// The first two elements (the second empty when missing).
     fileprivate var pair: (String, String) { (self[0], count > 1 ? self[1] : "") }
+}
+
+/// A check that must wait is begun on the event loop and handed to the router with what was
+/// computed; the router finishes it without beginning it again.
+@Suite struct HandoffTests {
+    static let jws = "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"
+
+    @Test func theFastPathHandsItsPendingChecksOverInOrder() throws {
+        let handoff = Handoff()
+        let channel = try ImmediateDecisionsTests.channel(handoff: handoff)
+        try ImmediateDecisionsTests.send(
+            ImmediateDecisionsTests.check("/rest/deploy/web", token: Self.jws), to: channel)
+        try ImmediateDecisionsTests.answerFromRouter(channel)
+        try ImmediateDecisionsTests.send("GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n", to: channel)
+        let pending = try #require(handoff.take())
+        #expect(pending.target == "/v1/auth/nginx")
+        #expect(pending.asked.method == "POST")
+        #expect(pending.pending.credential.digest == VerifiedTokenCache.key(Self.jws))
+        #expect(handoff.take() == nil, "the request the fast path did not begin has an empty entry")
+        #expect(try ImmediateDecisionsTests.passedOn(channel) == ["/v1/auth/nginx", "/healthz"])
+    }
+
+    /// Begun under one policy, finished under the same one even after a reload: the router takes
+    /// the pending check as it is (a new begin would decide under the new policy's realm).
+    @Test func theRouterFinishesAHandedOffCheckAsBegun() async throws {
+        let policy = ActivePolicy(
+            try ActivePolicy.load(SourceFile(name: "serve.yaml", text: GatewayEndpointTests.yaml)).get())
+        let decisions = Decisions(policy: policy, ledger: Ledger(log: nil, metrics: ServerMetrics()), clock: { Date() })
+        let headers = [
+            ("X-Original-URI", "/rest/deploy/web"), ("X-Original-Method", "POST"),
+            ("Authorization", "Bearer \(Self.jws)"),
+        ]
+        let check = CheckRequest(
+            method: "GET", target: "/v1/auth/nginx", authority: nil, headers: headers.map { (name: $0.0, value: $0.1) })
+        guard case .pending(let pending) = decisions.begin(check, .nginx) else {
+            Issue.record("a token that needs verification was decided at once")
+            return
+        }
+        let renamed = GatewayEndpointTests.yaml.replacingOccurrences(of: "name: serve-tests", with: "name: reloaded")
+        policy.replace(with: try ActivePolicy.load(SourceFile(name: "serve.yaml", text: renamed)).get())
+        let app = Application(router: DecisionServer.router(decisions))
+        let (handed, fresh) = try await app.test(.router) { client in
+            let handed = try await PendingCheck.$handedOff.withValue(pending) {
+                try await client.execute(
+                    uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(headers))
+            }
+            let fresh = try await client.execute(
+                uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(headers))
+            return (handed, fresh)
+        }
+        #expect(handed.status.code == 401)
+        #expect(handed.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="serve-tests""#) == true)
+        #expect(fresh.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="reloaded""#) == true)
+    }
+}
+
+extension HandoffTests {
+    /// In the server `serve` runs, a check that waits (Basic's bcrypt) is begun once, on the event
+    /// loop, and finished by the router: the decision's clock is read once per request, where a
+    /// router that began it again would read it twice.
+    @Test func aWaitingCheckIsBegunOnceInTheServer() async throws {
+        let reads = Atomic<Int>(0)
+        let app = DecisionServer.application(
+            policy: try ParityTests.policy(), address: .hostname("127.0.0.1", port: 0),
+            clock: {
+                reads.add(1, ordering: .relaxed)
+                return Date()
+            })
+        try await app.test(.live) { client in
+            for (path, authorization, user) in [
+                ("/legacy/import", "Basic bGVnYWN5OmxlZ2FjeS1wYXNz", "legacy"), ("/status", "", ""),
+                ("/legacy/x", "Basic bGVnYWN5OmxlZ2FjeS1wYXNz", "legacy"),
+            ] {
+                let response = try await client.execute(
+                    uri: "/v1/auth/nginx", method: .get,
+                    headers: GatewayEndpointTests.headers(
+                        [("X-Original-URI", path), ("X-Original-Method", "GET")]
+                            + (authorization.isEmpty ? [] : [("Authorization", authorization)])))
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("X-Auth-User")!] == user)
+            }
+        }
+        #expect(reads.load(ordering: .relaxed) == 3)
+    }
 }

@@ -37,12 +37,13 @@ def load(path):
 
 def validators():
     schemas = {name: json.loads((ROOT / "schemas" / name).read_text()) for name in
-               ["policy.schema.json", "request.schema.json", "decision.schema.json", "test.schema.json"]}
+               ["policy.schema.json", "request.schema.json", "decision.schema.json", "test.schema.json",
+                "decision-log.schema.json"]}
     registry = Registry().with_resources(
         [(schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()])
     for schema in schemas.values():
         Draft202012Validator.check_schema(schema)
-    return {name.split(".")[0]: Draft202012Validator(schema, registry=registry) for name, schema in schemas.items()}
+    return {name.removesuffix(".schema.json"): Draft202012Validator(schema, registry=registry) for name, schema in schemas.items()}
 
 
 class Tally:
@@ -99,13 +100,13 @@ def main():
         if not path.name.endswith(".test.yaml"):
             error = first_error(check["policy"], path)
             tally.expect(not error, f"{path.relative_to(ROOT)} is a valid policy", error)
-    # The request lines of a traffic sample are request documents (the rest are decision-log lines).
+    # A traffic sample holds request documents and decision-log lines.
     sample = ROOT / "docs/examples/policy-change/decisions.jsonl"
     for number, line in enumerate(sample.read_text().splitlines(), 1):
         document = json.loads(line)
-        if "decision_id" not in document:
-            error = schema_error(check["request"], document)
-            tally.expect(not error, f"{sample.relative_to(ROOT)}:{number} is a valid request", error)
+        kind = "decision-log" if "decision_id" in document else "request"
+        error = schema_error(check[kind], document)
+        tally.expect(not error, f"{sample.relative_to(ROOT)}:{number} is a valid {kind} line", error)
 
     for path in sorted((ROOT / "Tests/gatehouseTests/Requests").iterdir()):
         valid = not first_error(check["request"], path)
@@ -132,8 +133,17 @@ def main():
         error = first_error(check["decision"], path)
         tally.expect(not error, f"decision {path.name} is valid", error)
 
+    logs = sorted(pathlib.Path(args.decisions).glob("*.jsonl"))
+    logged = 0
+    tally.expect(len(logs) >= 2, "the server tests wrote their decision logs", f"found {len(logs)}")
+    for path in logs:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            logged += 1
+            error = schema_error(check["decision-log"], json.loads(line))
+            tally.expect(not error, f"decision-log line {path.name}:{number} is valid", error)
+
     print(f"({len(fixtures)} invalid fixtures, {rejected_by_both} rejected by both schema and checker; "
-          f"{len(decisions)} CLI decisions validated)")
+          f"{len(decisions)} CLI decisions and {logged} decision-log lines validated)")
     print(f"schemas: {tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 

@@ -26,7 +26,7 @@ extension PolicyReader {
         if complete {
             for shadow in ShadowAnalysis(rules: rules, caseSensitive: caseSensitive).shadowedRules() {
                 context.warning(
-                    "check.shadowed-rule",
+                    Diagnostic.shadowedRule,
                     "rule `\(shadow.rule.id)` can never match: rule `\(shadow.by.id)` matches every request it matches",
                     at: shadow.rule.location,
                     help:

@@ -149,13 +149,6 @@ struct PolicyReader {
     }
 }
 
-/// The files a policy names, as they are read.
-final class ReferencedFiles {
-    private(set) var files: [SourceFile] = []
-
-    func add(_ file: SourceFile) { files.append(file) }
-}
-
 /// Names that rules may refer to.
 struct KnownNames {
     let providers: Set<String>

@@ -49,6 +49,11 @@ public struct Diagnostic: Sendable, Hashable {
     }
 }
 
+extension Diagnostic {
+    /// The code of the warning that a rule can never match, which `diff` reads back.
+    public static let shadowedRule = "check.shadowed-rule"
+}
+
 extension Diagnostic: Comparable {
     /// Orders by file, line and column; diagnostics without a place come first.
     public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {

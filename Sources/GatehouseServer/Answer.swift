@@ -1,0 +1,28 @@
+import Gatehouse
+
+/// What is sent back: the status, the header fields and the body, with the decision and its id.
+struct Answer: Sendable {
+    let decision: Decision
+    let id: String
+    let status: Int
+    let headers: [(name: String, value: String)]
+    let body: String?
+
+    /// Renders `decision` for `door`: a gateway's answer in its convention, or for `/v1/decide`
+    /// the decision as JSON (200; 400 when the request document could not be read).
+    init(_ decision: Decision, id: String, door: Door) {
+        self.decision = decision
+        self.id = id
+        switch door {
+        case .gateway(let convention):
+            let answer = GatewayAnswer(decision, for: convention, decisionID: id)
+            (status, headers, body) = (answer.status, answer.headers, answer.body)
+        case .decide:
+            var decision = decision
+            decision.decisionID = id
+            status = decision.code == .requestMalformed ? 400 : 200
+            headers = [(GatewayAnswer.decisionIDHeader, id), ("Content-Type", "application/json")]
+            body = JSONText.encode(decision)
+        }
+    }
+}

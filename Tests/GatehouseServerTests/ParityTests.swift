@@ -1,0 +1,170 @@
+import Foundation
+import Gatehouse
+import GatehouseIdentity
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GatehouseServer
+
+/// One table of gateway check requests (Tests/parity/cases.json), answered three ways, each
+/// compared with the table's exact answer (status, every header, the body): the server `serve`
+/// runs, over TCP, through its fast path and the router it hands waiting checks to; the router
+/// alone; and `gatehouse evaluate --gateway`.
+@Suite struct ParityTests {
+    struct Case: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let gateway: String
+        let method: String
+        let target: String
+        let headers: [[String]]
+        let status: Int
+        let headersSent: [String: String]
+        let code: String
+        let reason: String?
+
+        var description: String { name }
+
+        enum CodingKeys: String, CodingKey {
+            case name, gateway, method, target, headers, status, code, reason
+            case headersSent = "headers_sent"
+        }
+
+        /// The answer the table expects.
+        var expected: Received {
+            Received(
+                status: status,
+                headers: Dictionary(uniqueKeysWithValues: headersSent.map { ($0.key.lowercased(), $0.value) }),
+                body: reason.map { ["code": code, "reason": $0] })
+        }
+
+        var fields: HTTPFields {
+            var fields = HTTPFields()
+            for pair in headers { fields.append(HTTPField(name: HTTPField.Name(pair[0])!, value: pair[1])) }
+            return fields
+        }
+    }
+
+    struct Table: Decodable {
+        let policy: String
+        let cases: [Case]
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let table: Table = {
+        let data = FileManager.default.contents(atPath: root.appendingPathComponent("Tests/parity/cases.json").path)
+        return try! JSONDecoder().decode(Table.self, from: data ?? Data())
+    }()
+
+    static func policy() throws -> ActivePolicy {
+        let path = root.appendingPathComponent(table.policy).path
+        return ActivePolicy(try ActivePolicy.load(path, files: LocalFiles()).get())
+    }
+
+    /// What a gateway received, in the terms the table compares: the status, the header fields
+    /// (names lowercased) but the transport's own and the decision id, and the refusal body
+    /// without its decision id.
+    struct Received: Equatable, CustomStringConvertible {
+        let status: Int
+        let headers: [String: String]
+        let body: [String: String]?
+
+        var description: String { "\(status) \(headers.sorted { $0.key < $1.key }) \(body ?? [:])" }
+
+        /// Reads an answer; records an issue when its decision id is malformed or differs from
+        /// the body's.
+        init(status: Int, fields: [(String, String)], body: String) {
+            var headers: [String: String] = [:]
+            for (name, value) in fields
+            where !["date", "server", "content-length", "connection"].contains(name.lowercased()) {
+                headers[name.lowercased()] = value
+            }
+            let id = headers.removeValue(forKey: "x-gatehouse-decision")
+            #expect(id?.wholeMatch(of: /[0-9a-f]{16}/) != nil, "decision id \(id ?? "(none)")")
+            var object: [String: String]?
+            if !body.isEmpty, var parsed = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String]
+            {
+                #expect(parsed.removeValue(forKey: "decision_id") == id, "the body names the header's decision id")
+                object = parsed
+            } else {
+                #expect(body.isEmpty, "a body that is not a refusal: \(body)")
+            }
+            self.init(status: status, headers: headers, body: object)
+        }
+
+        init(status: Int, headers: [String: String], body: [String: String]?) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    /// `serve`'s own server over TCP: answered on the event loop, or begun there and finished by
+    /// the router (Basic).
+    @Test(arguments: table.cases)
+    func theServerAnswers(_ testCase: Case) async throws {
+        let app = DecisionServer.application(policy: try Self.policy(), address: .hostname("127.0.0.1", port: 0))
+        try await app.test(.live) { client in
+            let received = try await Self.ask(client, testCase)
+            #expect(received == testCase.expected)
+        }
+    }
+
+    /// The router alone, as Hummingbird routes a check request the fast path did not begin.
+    @Test(arguments: table.cases)
+    func theRouterAnswers(_ testCase: Case) async throws {
+        let app = Application(router: DecisionServer.router(policy: try Self.policy()))
+        try await app.test(.router) { client in
+            let received = try await Self.ask(client, testCase)
+            #expect(received == testCase.expected)
+        }
+    }
+
+    /// The case's check request, sent by `client`, and what came back.
+    static func ask(_ client: some TestClientProtocol, _ testCase: Case) async throws -> Received {
+        let response = try await client.execute(
+            uri: testCase.target, method: HTTPRequest.Method(testCase.method)!, headers: testCase.fields)
+        return Received(
+            status: response.status.code, fields: response.headers.map { ($0.name.rawName, $0.value) },
+            body: String(buffer: response.body))
+    }
+
+    /// `gatehouse evaluate --gateway` prints the decision and the same answer.
+    @Test(arguments: table.cases)
+    func evaluateGatewayPrintsTheSameAnswer(_ testCase: Case) throws {
+        var arguments = [
+            "evaluate", Self.table.policy, "--gateway", testCase.gateway, "--method", testCase.method, "--path",
+            testCase.target, "--format", "json",
+        ]
+        for pair in testCase.headers { arguments += ["--header", "\(pair[0]): \(pair[1])"] }
+        let output = try Self.runGatehouse(arguments)
+        #expect(output.status == (testCase.status == 200 ? 0 : 1))
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        #expect(printed["code"] as? String == testCase.code)
+        let answer = try #require(printed["answer"] as? [String: Any])
+        #expect(answer["gateway"] as? String == testCase.gateway)
+        let headers = try #require(answer["headers"] as? [String: String])
+        let received = Received(
+            status: answer["status"] as? Int ?? 0, fields: headers.map { ($0.key, $0.value) },
+            body: answer["body"] as? String ?? "")
+        #expect(received == testCase.expected)
+        #expect(printed["decision_id"] as? String == headers["X-Gatehouse-Decision"])
+    }
+
+    /// The built binary, run from the package root.
+    static func runGatehouse(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = root.appendingPathComponent(".build/debug/gatehouse")
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self))
+    }
+}
