@@ -76,7 +76,7 @@ struct JWTVerifier: Sendable {
     func checkClaims(_ claims: [String: JSONValue], now: Date) -> Result<Void, Rejection> {
         let leeway = Double(provider.leeway.components.seconds)
         let time = now.timeIntervalSince1970
-        guard claims["iss"]?.stringValue == provider.issuer else {
+        guard claims["iss"]?.stringValue?.isExactly(provider.issuer) == true else {
             return .failure(Rejection(code: .tokenIssuer, reason: "the token's `iss` is not `\(provider.issuer)`"))
         }
         let audiences: [String]
@@ -90,7 +90,7 @@ struct JWTVerifier: Sendable {
                 Rejection(code: .tokenMalformed, reason: "the token's `aud` is not a string or a list of strings"))
         }
         if !provider.audiences.isEmpty {
-            guard audiences.contains(where: provider.audiences.contains) else {
+            guard audiences.contains(where: provider.audiences.containsExactly) else {
                 return .failure(
                     Rejection(
                         code: .tokenAudience,

@@ -44,7 +44,7 @@ public final class TokenVerifier: CredentialVerifier {
         return PreparedCredential(credential, digest: VerifiedTokenCache.key(token))
     }
 
-    public func verify(_ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
+    public func verify(_ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date) async
         -> Verification
     {
         switch credential.credential {
@@ -52,14 +52,15 @@ public final class TokenVerifier: CredentialVerifier {
             return await basic.verify(username: username, password: password, users: policy.policy.basicUsers, now: now)
         case .bearer(let token):
             return await verifyBearer(
-                token, digest: credential.digest ?? VerifiedTokenCache.key(token), policy: policy.policy, now: now)
+                token, digest: credential.digest ?? VerifiedTokenCache.key(token), policy: policy.policy,
+                accepted: accepted, now: now)
         }
     }
 
     /// A bearer token already verified (from the cache) or one of the policy's API tokens, without
     /// waiting; nil for anything that needs keys, a provider or bcrypt.
     public func verifyImmediately(
-        _ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date
+        _ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date
     ) -> Verification? {
         guard case .bearer(let token) = credential.credential, let key = credential.digest else { return nil }
         if let identity = verified.identity(for: key, now: now) {
@@ -99,8 +100,11 @@ public final class TokenVerifier: CredentialVerifier {
     }
 
     /// A JWT goes to the provider whose `issuer` equals its `iss`; anything else is looked up as an
-    /// API token, then sent to the userinfo and introspection providers in policy order.
-    func verifyBearer(_ token: String, digest key: CredentialDigest, policy: Policy, now: Date) async -> Verification {
+    /// API token, then sent to the userinfo and introspection providers the rule accepts, in
+    /// policy order (a provider never receives a token meant for another the rule does not accept).
+    func verifyBearer(
+        _ token: String, digest key: CredentialDigest, policy: Policy, accepted: Acceptance, now: Date
+    ) async -> Verification {
         if let identity = verified.identity(for: key, now: now) {
             events.cacheHit("token")
             return .verified(identity)
@@ -115,7 +119,7 @@ public final class TokenVerifier: CredentialVerifier {
             case .failure(let rejection): return .rejected(rejection)
             }
             let issuer = claims["iss"]?.stringValue
-            guard let provider = policy.providers.first(where: { $0.issuer == issuer }) else {
+            guard let issuer, let provider = policy.providers.first(where: { $0.issuer.isExactly(issuer) }) else {
                 return .rejected(
                     Rejection(code: .tokenIssuer, reason: "no provider of this policy issues tokens with this `iss`"))
             }
@@ -128,7 +132,7 @@ public final class TokenVerifier: CredentialVerifier {
             }
         }
         if case .failure(let rejection) = parsed, token.contains(".") { return .rejected(rejection) }
-        let opaqueProviders = policy.providers.filter { $0.verify != .jwt }
+        let opaqueProviders = policy.providers.filter { $0.verify != .jwt && accepted.accepts(provider: $0.id) }
         guard let remote, !opaqueProviders.isEmpty else {
             return .rejected(
                 Rejection(

@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import GatehouseIdentity
 
 /// One request being decided: by which door, under which policy, at what time, since when.
 struct Asked: Sendable {
@@ -13,6 +14,20 @@ struct Asked: Sendable {
     let now: Date
     let started: ContinuousClock.Instant
 
-    /// The first `Authorization` value.
-    var authorization: String? { headers.first { $0.name.equalsIgnoringCase("authorization") }?.value }
+    /// How the log names a bearer token: by the digest the decision computed, or, when it did not
+    /// look at the credential (a public path), by the first `Authorization` value's.
+    func tokenFingerprint(_ credential: CredentialName?) -> String? {
+        switch credential {
+        case .token(let digest)?: return digest.fingerprint
+        case .basicUser?: return nil
+        case nil:
+            return Digest.fingerprint(bearer: headers.first { $0.name.equalsIgnoringCase("authorization") }?.value)
+        }
+    }
+
+    /// The username Basic credentials claimed.
+    func basicUser(_ credential: CredentialName?) -> String? {
+        if case .basicUser(let username)? = credential { return username }
+        return nil
+    }
 }

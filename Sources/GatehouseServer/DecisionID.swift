@@ -2,16 +2,25 @@ import Synchronization
 
 /// Decision ids: 16 hex digits, logged with the decision and sent to the gateway.
 enum DecisionID {
-    private static let counter = Atomic<UInt64>(.random(in: .min ... .max))
+    private static let counter = Atomic<UInt64>(0)
+    /// The round keys, random for each process.
+    private static let keys: [UInt64] = (0..<4).map { _ in .random(in: .min ... .max) }
 
-    /// A new id: a random start plus a count, each passed through the SplitMix64 finalizer, a
-    /// bijection, so ids never repeat within a process and cost no random-number system call.
+    /// A new id: a count, enciphered by a four-round Feistel network keyed at random for the
+    /// process. A Feistel network is a bijection, so ids never repeat within a process; without the
+    /// keys an id says nothing of the count (nor of how many decisions came between two ids), and
+    /// none costs a random-number system call.
     static func next() -> String {
-        var value = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
-        value ^= value >> 31
-        let digits = String(value, radix: 16)
+        let count = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        var left = UInt32(truncatingIfNeeded: count >> 32)
+        var right = UInt32(truncatingIfNeeded: count)
+        for key in keys {
+            var hasher = Hasher()
+            hasher.combine(key)
+            hasher.combine(right)
+            (left, right) = (right, left ^ UInt32(truncatingIfNeeded: hasher.finalize()))
+        }
+        let digits = String(UInt64(left) << 32 | UInt64(right), radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

@@ -46,6 +46,16 @@ struct Decisions: Sendable {
         return ledger.answer(decision, to: check.asked)
     }
 
+    /// Refuses `check` outright with `code`, before any policy applies.
+    func refuse(_ check: CheckRequest, _ convention: GatewayConvention, _ code: DecisionCode, reason: String)
+        -> Answer
+    {
+        let asked = Asked(
+            door: .gateway(convention), method: nil, headers: check.headers, policy: policy.loaded, now: clock(),
+            started: .now)
+        return ledger.answer(.refusal(code, reason: reason), to: asked)
+    }
+
     /// Decides `check`, waiting for verification when it must.
     func answer(_ check: CheckRequest, _ convention: GatewayConvention) async -> Answer {
         switch begin(check, convention) {
@@ -92,7 +102,4 @@ struct PendingCheck: Sendable {
     let pending: PendingDecision
     /// The check request's own target, to pair the handed-off check with the request it belongs to.
     let target: String
-
-    /// The check the fast path began for the request the router is now answering, if any.
-    @TaskLocal static var handedOff: PendingCheck?
 }

@@ -66,7 +66,7 @@ struct GatehouseHTTP1Channel: HTTPChannelHandler {
         let (responder, handoff) = (self.responder, value.handoff)
         connection.responder = { request, writer, channel in
             var writer: ResponseWriter? = consume writer
-            try await PendingCheck.$handedOff.withValue(handoff.take()) {
+            try await HandedOff.$current.withValue(handoff.take()) {
                 try await responder(request, writer.take()!, channel)
             }
         }

@@ -4,7 +4,8 @@ import Hummingbird
 
 /// Answers the gateway endpoints before routing, so that no router normalizes the paths Envoy
 /// sends under its prefix. A check request the fast path began arrives with its pending check
-/// (``PendingCheck/handedOff``), which is finished, not begun again.
+/// (``HandedOff/current``), which is finished, not begun again; one it refused outright arrives
+/// with its answer.
 struct GatewayEndpoints: RouterMiddleware {
     typealias Context = BasicRequestContext
 
@@ -15,8 +16,11 @@ struct GatewayEndpoints: RouterMiddleware {
     {
         let target = request.head.path ?? ""
         guard let convention = GatewayConvention.serving(target) else { return try await next(request, context) }
-        if let handed = PendingCheck.handedOff, handed.target == target, handed.asked.door == .gateway(convention) {
+        switch HandedOff.current {
+        case .answered(let answer)?: return answer.response
+        case .pending(let handed)? where handed.target == target && handed.asked.door == .gateway(convention):
             return await decisions.finish(handed).response
+        default: break
         }
         let check = CheckRequest(
             method: request.method.rawValue, target: target, authority: request.head.authority,

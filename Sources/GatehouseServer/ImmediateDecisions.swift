@@ -53,15 +53,22 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             guard state.headRead() == .decideHere else {
-                handoff.pass(nil)
+                // Behind a request the router is answering: an absolute-form check is still
+                // refused here (the router would see it rewritten), and answered in its turn.
+                handoff.pass(refusalOfAbsoluteForm(head).map(HandedOff.answered))
                 return context.fireChannelRead(data)
             }
-            switch begin(head) {
+            switch refusalOfAbsoluteForm(head).map(Decisions.Step.answered) ?? begin(head) {
+            case .answered(let answer)? where head.method == .HEAD:
+                // NIO's encoder frames HEAD answers itself (no body): the router sends this one.
+                state.passOn()
+                handoff.pass(.answered(answer))
+                context.fireChannelRead(data)
             case .answered(let answer)?:
                 state.answerHere(answer, close: !head.isKeepAlive)
             case .pending(let check)?:
                 state.passOn()
-                handoff.pass(check)
+                handoff.pass(.pending(check))
                 context.fireChannelRead(data)
             case nil:
                 state.passOn()
@@ -78,12 +85,27 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The refusal of a check request in absolute form (`GET http://host/v1/auth/envoy/...`):
+    /// Hummingbird would decide it by its path, without a fragment the origin form is refused for.
+    private func refusalOfAbsoluteForm(_ head: HTTPRequestHead) -> Answer? {
+        guard head.uri.utf8.first != UInt8(ascii: "/"), let scheme = head.uri.range(of: "://") else { return nil }
+        let afterAuthority = head.uri[scheme.upperBound...].drop { $0 != "/" }
+        guard let convention = GatewayConvention.serving(String(afterAuthority)) else { return nil }
+        return decisions.refuse(
+            checkRequest(head), convention, .requestInvalidTarget,
+            reason: "the check request's target is in absolute form (`scheme://host/path`); send the origin form")
+    }
+
     /// What the fast path makes of `head`: nil when it is not a check request it decides.
     private func begin(_ head: HTTPRequestHead) -> Decisions.Step? {
-        // Only origin-form targets: Hummingbird rewrites an absolute-form one, and answers it.
-        guard head.method != .HEAD, head.uri.utf8.first == UInt8(ascii: "/"),
-            let convention = GatewayConvention.serving(head.uri)
-        else { return nil }
+        guard head.uri.utf8.first == UInt8(ascii: "/"), let convention = GatewayConvention.serving(head.uri) else {
+            return nil
+        }
+        return decisions.begin(checkRequest(head), convention)
+    }
+
+    /// The check request as the engine reads it.
+    private func checkRequest(_ head: HTTPRequestHead) -> CheckRequest {
         // As HTTPTypes reads a request: the first Host is its authority, not one of its fields.
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(head.headers.count)
@@ -95,8 +117,7 @@ final class ImmediateDecisions: ChannelDuplexHandler, RemovableChannelHandler {
                 headers.append((name, value))
             }
         }
-        let check = CheckRequest(method: head.method.rawValue, target: head.uri, authority: authority, headers: headers)
-        return decisions.begin(check, convention)
+        return CheckRequest(method: head.method.rawValue, target: head.uri, authority: authority, headers: headers)
     }
 
     /// Writes the answer to NIO's encoder, which frames it as it frames the router's answers (and

@@ -27,7 +27,7 @@ final class Ledger: Sendable {
                 username: decision.identity?.username, provider: decision.identity?.provider,
                 scheme: decision.identity?.scheme.rawValue, groups: decision.identity?.groups,
                 scopes: decision.identity?.scopes,
-                token: decision.credentialDigest?.fingerprint ?? Digest.fingerprint(authorization: asked.authorization),
+                token: asked.tokenFingerprint(decision.credential), basicUser: asked.basicUser(decision.credential),
                 latencyMicroseconds: Int(elapsed.components.seconds) * 1_000_000
                     + Int(elapsed.components.attoseconds / 1_000_000_000_000)),
             at: asked.now)

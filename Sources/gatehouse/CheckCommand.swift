@@ -11,6 +11,7 @@ struct CheckCommand: ParsableCommand {
               gatehouse check policies/confluence-okta.yaml
               gatehouse check --format github policies/*.yaml
               gatehouse check --show-providers policies/multi-provider.yaml
+              gatehouse check --gateway-config nginx policies/confluence-okta.yaml
 
             Exits 0 when every file is clean, 1 when any error or warning is found, \
             65 when a file cannot be read.
@@ -25,6 +26,12 @@ struct CheckCommand: ParsableCommand {
 
     @Flag(help: "Print each provider's issuer and endpoints, with presets expanded.")
     var showProviders = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Print the lines of a gateway's configuration (nginx, envoy, traefik or caddy) that carry the policy's identity headers.",
+            valueName: "gateway"))
+    var gatewayConfig: GatewayConfiguration?
 
     func run() throws {
         var sources: [SourceFile] = []
@@ -58,6 +65,9 @@ struct CheckCommand: ParsableCommand {
             for (file, policy) in checked {
                 let own = diagnostics.filter { $0.location?.file == file }
                 if let policy, showProviders { Standard.out(ProviderSummary.text(policy.providers)) }
+                if let policy, let gatewayConfig {
+                    Standard.out(gatewayConfig.lines(for: policy.upstreamHeaders))
+                }
                 Standard.out(summary(file, policy, own))
             }
         }
@@ -97,3 +107,5 @@ struct DiagnosticReport: Encodable {
         help = diagnostic.help
     }
 }
+
+extension GatewayConfiguration: ExpressibleByArgument {}

@@ -72,16 +72,41 @@ import Testing
         let exp = Int(clock.read().timeIntervalSince1970) + 60
         fetcher.set(
             Self.introspect,
-            body: #"{"active":true,"iss":"https://idp.example.com","preferred_username":"bob","exp":\#(exp).5}"#)
+            body:
+                #"{"active":true,"iss":"https://idp.example.com","aud":"api","preferred_username":"bob","exp":\#(exp).5}"#
+        )
         #expect(Self.code(await remote.verify("t1", with: provider)) == "verified:bob")
         clock.advance(61)  // the answer is kept no longer than the token's exp (float, as Canaille sends)
         fetcher.set(Self.introspect, body: #"{"active":false}"#)
         #expect(Self.code(await remote.verify("t1", with: provider)) == "token.invalid")
         fetcher.set(
-            Self.introspect, body: #"{"active":true,"iss":"https://other.example.com","preferred_username":"bob"}"#)
+            Self.introspect,
+            body: #"{"active":true,"iss":"https://other.example.com","aud":"api","preferred_username":"bob"}"#)
         #expect(Self.code(await remote.verify("t2", with: provider)) == "token.issuer")
         fetcher.set(Self.introspect, body: #"{"active":"true","preferred_username":"bob"}"#)
         #expect(Self.code(await remote.verify("t3", with: provider)) == "token.invalid")
+    }
+
+    /// An active answer is still refused for a token issued to another audience, for a token that
+    /// is not an access token (a refresh token), and for an `exp` that is not a number.
+    @Test(arguments: [
+        (#""aud":"other""#, "token.audience"), ("", "token.audience"), (#""aud":["x","api"]"#, "verified:bob"),
+        (#""aud":"api","token_type":"refresh_token""#, "token.type"),
+        (#""aud":"api","token_type":"Bearer""#, "verified:bob"),
+        (#""aud":"api","exp":"4102444800""#, "token.malformed"),
+    ])
+    func introspectionAnswersAreCheckedFully(_ fields: String, _ outcome: String) async throws {
+        let (fetcher, _, remote, provider) = try Self.setUp(mode: "introspection")
+        let extra = fields.isEmpty ? "" : "," + fields
+        fetcher.set(Self.introspect, body: #"{"active":true,"preferred_username":"bob"\#(extra)}"#)
+        #expect(Self.code(await remote.verify("t", with: provider)) == outcome)
+    }
+
+    /// userinfo refuses an `exp` that is not a number too.
+    @Test func userinfoExpMustBeANumber() async throws {
+        let (fetcher, _, remote, provider) = try Self.setUp(mode: "userinfo")
+        fetcher.set(Self.userinfo, body: #"{"preferred_username":"bob","exp":true}"#)
+        #expect(Self.code(await remote.verify("t", with: provider)) == "token.malformed")
     }
 
     @Test func concurrentRequestsWithOneTokenShareOneCall() async throws {

@@ -157,8 +157,8 @@ import Testing
         #expect(try Self.answers(channel).only?.status == 200)
     }
 
-    /// A token that needs verification (here a JWS), a HEAD request, an absolute-form target and
-    /// every other endpoint go to the router.
+    /// A token that needs verification (here a JWS), a HEAD request and every other endpoint go to
+    /// the router (an absolute-form check request is refused: ServerHardeningTests).
     @Test func whatNeedsIOIsPassedOn() throws {
         let channel = try Self.channel()
         try Self.send(Self.check("/rest/deploy/web", token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"), to: channel)
@@ -167,15 +167,10 @@ import Testing
         try Self.send(Self.check("/rest/deploy/web", method: "HEAD", token: GatewayEndpointTests.token), to: channel)
         #expect(try Self.passedOn(channel) == ["/v1/auth/nginx"])
         try Self.answerFromRouter(channel)
-        try Self.send(
-            "GET http://gatehouse/v1/auth/nginx HTTP/1.1\r\nHost: gatehouse\r\nX-Original-URI: /status\r\n"
-                + "X-Original-Method: GET\r\n\r\n", to: channel)
-        #expect(try Self.passedOn(channel) == ["/v1/auth/nginx"])
-        try Self.answerFromRouter(channel)
         try Self.send("GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n", to: channel)
         #expect(try Self.passedOn(channel) == ["/healthz"])
         try Self.answerFromRouter(channel)
-        #expect(try Self.answers(channel).map(\.status) == [200, 200, 200, 200])
+        #expect(try Self.answers(channel).map(\.status) == [200, 200, 200])
     }
 
     /// NIO's encoder pairs each answer with its request to frame answers to HEAD without a body;
@@ -279,7 +274,10 @@ extension Array where Element == String {
             ImmediateDecisionsTests.check("/rest/deploy/web", token: Self.jws), to: channel)
         try ImmediateDecisionsTests.answerFromRouter(channel)
         try ImmediateDecisionsTests.send("GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n", to: channel)
-        let pending = try #require(handoff.take())
+        guard case .pending(let pending)? = handoff.take() else {
+            Issue.record("the check that waits was not handed over")
+            return
+        }
         #expect(pending.target == "/v1/auth/nginx")
         #expect(pending.asked.method == "POST")
         #expect(pending.pending.credential.digest == VerifiedTokenCache.key(Self.jws))
@@ -307,7 +305,7 @@ extension Array where Element == String {
         policy.replace(with: try ActivePolicy.load(SourceFile(name: "serve.yaml", text: renamed)).get())
         let app = Application(router: DecisionServer.router(decisions))
         let (handed, fresh) = try await app.test(.router) { client in
-            let handed = try await PendingCheck.$handedOff.withValue(pending) {
+            let handed = try await HandedOff.$current.withValue(.pending(pending)) {
                 try await client.execute(
                     uri: "/v1/auth/nginx", method: .get, headers: GatewayEndpointTests.headers(headers))
             }

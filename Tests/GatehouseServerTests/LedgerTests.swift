@@ -7,6 +7,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
+@testable import GatehouseIdentity
 @testable import GatehouseServer
 
 /// Every answer, by every door, goes through the ledger: it has an id, a decision-log line that
@@ -101,5 +102,36 @@ import Testing
             metrics.render().contains(
                 #"gatehouse_decisions_total{result="deny",code="request.missing-original",rule="",gateway="forward"} 1"#
             ))
+    }
+
+    /// Basic credentials are logged by the username they claim, never by a digest of the
+    /// username and password (which could be guessed at hash speed); a bearer token by its digest.
+    @Test func basicCredentialsAreLoggedByUsernameOnly() async throws {
+        let path = Self.logPath("ledger-basic")
+        try? FileManager.default.removeItem(atPath: path)
+        let log = try DecisionLog(path: path)
+        let app = Application(router: DecisionServer.router(policy: try ParityTests.policy(), log: log))
+        let credentials = ["legacy:legacy-pass", "legacy:wrong"]
+        try await app.test(.router) { client in
+            for pair in credentials {
+                _ = try await client.execute(
+                    uri: "/v1/auth/nginx", method: .get,
+                    headers: GatewayEndpointTests.headers([
+                        ("X-Original-URI", "/legacy/import"), ("X-Original-Method", "PUT"),
+                        ("Authorization", "Basic " + Data(pair.utf8).base64EncodedString()),
+                    ]))
+            }
+        }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = try Self.lines(path)
+        #expect(lines.map { $0["basic_user"] as? String } == ["legacy", "legacy"])
+        #expect(lines.map { $0["token"] as? String } == [nil, nil])
+        #expect(lines.map { $0["code"] as? String } == ["rule.allow", "credentials.invalid"])
+        for pair in credentials {
+            let base64 = Data(pair.utf8).base64EncodedString()
+            for secret in [base64, String(Digest.hex(base64).prefix(12)), String(Digest.hex(pair).prefix(12)), "pass"] {
+                #expect(!text.contains(secret), "the log holds \(secret)")
+            }
+        }
     }
 }

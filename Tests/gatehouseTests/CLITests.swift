@@ -49,6 +49,16 @@ import Testing
             name: "check-show-providers-json", arguments: ["check", "--show-providers", "--format", "json", okta],
             status: 0),
         Case(name: "check-missing-file", arguments: ["check", "policies/nope.yaml"], status: 65),
+        Case(
+            name: "check-gateway-config-nginx",
+            arguments: [
+                "check", "--gateway-config", "nginx", "Tests/GatehouseTests/Fixtures/check/gateway-header.yaml",
+            ],
+            status: 1),
+        Case(
+            name: "check-gateway-config-caddy",
+            arguments: ["check", "--gateway-config", "caddy", "Tests/gateways/policy.yaml"],
+            status: 0),
         Case(name: "test-policies", arguments: ["test", "--coverage", "policies"], status: 0),
         Case(name: "test-failing", arguments: ["test", "\(testFiles)/failing.test.yaml"], status: 1),
         Case(

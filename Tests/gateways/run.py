@@ -32,7 +32,12 @@ class Echo(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Echo.seen.append(self.path)
-        body = json.dumps({"path": self.path, "x-auth-user": self.headers.get_all("X-Auth-User")}).encode()
+        identity = {}
+        for name, value in self.headers.items():
+            if name.lower().startswith("x-auth-") and value:  # an empty one carries nothing
+                identity.setdefault(name.lower(), []).append(value)
+        body = json.dumps({"path": self.path, "x-auth-user": self.headers.get_all("X-Auth-User"),
+                           "identity": identity}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -110,8 +115,41 @@ def header(headers, name):
     return None
 
 
-def run_checks(name, port, token, tally):
+# Every standard identity header, and the ones the test policy configures (policy.yaml).
+STANDARD = ["X-Auth-User", "X-Auth-Subject", "X-Auth-Provider", "X-Auth-Scheme", "X-Auth-Groups", "X-Auth-Scopes",
+            "X-Auth-Rule"]
+CONFIGURED = ["X-Auth-User", "X-Auth-Provider", "X-Auth-Groups", "X-Auth-Scopes"]
+OVERRIDES = ["X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"]
+
+
+def gatehouse_identity(token):
+    """The identity headers Gatehouse answers for `token` on an allowed path, asked directly."""
+    status, headers, _ = get(GATEHOUSE, "/v1/auth/nginx", {"Authorization": f"Bearer {token}",
+                                                           "X-Original-URI": "/rest/things",
+                                                           "X-Original-Method": "GET"})
+    assert status == 200, status
+    return {name.lower(): [value] for name, value in headers.items()
+            if name.lower().startswith("x-auth-") and value}
+
+
+def run_checks(name, port, token, tally, expected_identity):
     bearer = {"Authorization": f"Bearer {token}"}
+    forged = {header: "forged" for header in STANDARD}
+    Echo.seen.clear()
+    status, _, body = get(port, "/rest/things", {**bearer, **forged})
+    seen = json.loads(body).get("identity") if status == 200 else None
+    tally.check(status == 200 and seen == expected_identity,
+                f"{name}: every identity header the policy configures is Gatehouse's, no forged copy of any "
+                f"standard one arrives ({status} {seen}, expected {expected_identity})")
+    status, _, body = get(port, "/rest/public/docs", forged)
+    seen = json.loads(body).get("identity") if status == 200 else None
+    tally.check(status == 200 and seen == {},
+                f"{name}: on a public path no forged identity header arrives ({status} {seen})")
+    for override in OVERRIDES:
+        Echo.seen.clear()
+        status, _, _ = get(port, "/rest/things", {**bearer, override: "/rest/admin/users"})
+        tally.check(status in (400, 403) and not Echo.seen,
+                    f"{name}: {override} is refused before the upstream ({status})")
     Echo.seen.clear()
     status, _, body = get(port, "/rest/things?x=1", {**bearer, "X-Auth-User": "evil"})
     seen = json.loads(body) if status == 200 else {}
@@ -155,8 +193,11 @@ def main():
             raise RuntimeError("gatehouse did not start")
         processes = start_gateways(workdir, os.path.abspath(args.venv))
         token = nanoidp_token(NANOIDP)
+        identity = gatehouse_identity(token)
+        tally.check(sorted(identity) == sorted(header.lower() for header in CONFIGURED if header.lower() in identity)
+                    and "x-auth-user" in identity, f"Gatehouse answers the configured identity headers ({identity})")
         for name, port in PORTS.items():
-            run_checks(name, port, token, tally)
+            run_checks(name, port, token, tally, identity)
         gatehouse.terminate()
         gatehouse.wait(timeout=10)
         for name, port in PORTS.items():

@@ -29,7 +29,11 @@ package final class CheckContext {
         }
         for entry in entries where !allowed.contains(entry.key.value) {
             if let special = specialKeys[entry.key.value] {
-                error(special.code, special.message, at: entry.key.location, help: special.help)
+                // A special key names a value that must not be written here, such as a password:
+                // excerpts never show it.
+                report(
+                    .error(special.code, special.message, at: entry.key.location, help: special.help)
+                        .hidingSecret(from: entry.value.location.column))
             } else {
                 error(
                     "check.unknown-key", "unknown key `\(entry.key.value)` in \(what)", at: entry.key.location,

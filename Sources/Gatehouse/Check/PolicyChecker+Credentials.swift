@@ -123,8 +123,21 @@ extension PolicyReader {
         return text.value
     }
 
-    private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+    /// Whether `host` is exactly `localhost`, an IPv4 address in 127.0.0.0/8 written as four
+    /// decimal numbers, or the IPv6 loopback address; never a name that merely starts like one
+    /// (`127.attacker.example`).
+    static func isLoopback(_ host: String) -> Bool {
+        if host.equalsIgnoringCase("localhost") { return true }
+        let unbracketed = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if ["::1", "0:0:0:0:0:0:0:1"].contains(unbracketed) { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let numbers = parts.compactMap { part -> Int? in
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                part.count == 1 || part.first != "0"
+            else { return nil }
+            return Int(part).flatMap { $0 <= 255 ? $0 : nil }
+        }
+        return parts.count == 4 && numbers.count == 4 && numbers[0] == 127
     }
 
     private func readAlgorithms(_ node: YAMLNode, _ what: String) -> [SignatureAlgorithm]? {
@@ -178,9 +191,11 @@ extension PolicyReader {
 
     private func readSecret(_ node: YAMLNode, _ what: String) -> SecretReference? {
         guard case .mapping = node else {
-            context.error(
-                Self.inlineSecret.code, "\(what) is written inline: \(Self.inlineSecret.message)",
-                at: node.location, help: Self.inlineSecret.help)
+            context.report(
+                .error(
+                    Self.inlineSecret.code, "\(what) is written inline: \(Self.inlineSecret.message)",
+                    at: node.location, help: Self.inlineSecret.help
+                ).hidingSecret(from: node.location.column))
             return nil
         }
         guard let fields = context.mapping(node, what, allowed: ["env", "file"]) else { return nil }

@@ -34,7 +34,7 @@ public enum PolicyChecker {
 struct PolicyReader {
     static let topLevelKeys = [
         "version", "name", "providers", "api_tokens", "basic", "schemes", "upstream_headers", "rules",
-        "default", "case_sensitive_paths",
+        "default", "case_sensitive_paths", "allow_override_headers",
     ]
     static let defaultSchemes: SchemeSet = [.bearer, .apiToken]
 
@@ -73,8 +73,10 @@ struct PolicyReader {
         let caseSensitive =
             fields["case_sensitive_paths"].flatMap { context.bool($0, "`case_sensitive_paths`") } ?? true
         let defaultAction = readDefault(fields["default"])
+        let overrides = fields["allow_override_headers"].map(readOverrideHeaders) ?? []
         let known = KnownNames(providers: Set(providers.map(\.id)))
         let rules = fields["rules"].map { readRules($0, known: known, caseSensitive: caseSensitive) } ?? []
+        warnOfAmbiguousUsernames(rules, providers: providers, schemes: schemes)
         if schemes.allows(.basic) && basicUsers.isEmpty {
             context.warning(
                 "check.no-basic-users", "the `basic` scheme is allowed but no Basic users are defined",
@@ -83,7 +85,7 @@ struct PolicyReader {
         return Policy(
             name: name, file: file, providers: providers, apiTokens: apiTokens, basicUsers: basicUsers,
             schemes: schemes, upstreamHeaders: headers, rules: rules, defaultAction: defaultAction,
-            caseSensitivePaths: caseSensitive)
+            caseSensitivePaths: caseSensitive, allowedOverrideHeaders: overrides)
     }
 
     private func readVersion(_ node: YAMLNode?) {
@@ -120,6 +122,38 @@ struct PolicyReader {
         return set
     }
 
+    /// Usernames are not namespaced by provider: a rule that binds the username (`require.username`)
+    /// and accepts callers of two providers lets a user of one act as the other's user of that name.
+    private func warnOfAmbiguousUsernames(_ rules: [Rule], providers: [Provider], schemes: SchemeSet) {
+        for rule in rules {
+            guard case .require(let requirement) = rule.action, requirement.username != nil,
+                (requirement.schemes ?? schemes).allows(.bearer)
+            else { continue }
+            let accepted = requirement.providers.isEmpty ? providers.map(\.id) : requirement.providers
+            guard accepted.count > 1 else { continue }
+            context.warning(
+                "check.ambiguous-username",
+                "rule `\(rule.id)` binds the username, and callers of \(Self.and(accepted)) can share a username",
+                at: rule.location,
+                help: "usernames are not namespaced by provider: name one provider in `require.providers`")
+        }
+    }
+
+    private func readOverrideHeaders(_ node: YAMLNode) -> [OverrideHeader] {
+        guard let names = context.strings(node, "`allow_override_headers`") else { return [] }
+        return names.compactMap { name in
+            guard let header = OverrideHeader(named: name.value) else {
+                context.error(
+                    "check.invalid-header",
+                    "`\(name.value)` is not a header that overrides the request's target or method",
+                    at: name.location,
+                    help: Suggestion.help(for: name.value, in: OverrideHeader.allCases.map(\.rawValue)))
+                return nil
+            }
+            return header
+        }
+    }
+
     private func readUpstreamHeaders(_ node: YAMLNode) -> [UpstreamHeader] {
         guard case .mapping(let entries, _) = node else {
             context.wrongType(node, "`upstream_headers`", expected: "a mapping of header names to identity fields")
@@ -139,8 +173,23 @@ struct PolicyReader {
                 return nil
             }
             guard let field = context.word(entry.value, "identity field", as: IdentityField.self) else { return nil }
+            if !IdentityField.isStandardHeader(name.value) {
+                context.warning(
+                    "check.gateway-header",
+                    "`\(name.value)` is not a standard identity header: the shipped gateway configurations do not strip a client's copy of it",
+                    at: name.location,
+                    help:
+                        "name it `\(field.standardHeader)`, or add the lines `gatehouse check --gateway-config GATEWAY` prints to every gateway"
+                )
+            }
             return UpstreamHeader(name: name.value, field: field)
         }
+    }
+
+    /// "`a`, `b` and `c`".
+    static func and(_ names: [String]) -> String {
+        let quoted = names.map { "`\($0)`" }
+        return quoted.count < 2 ? quoted.joined() : quoted.dropLast().joined(separator: ", ") + " and " + quoted.last!
     }
 
     static func isHeaderName(_ name: String) -> Bool {

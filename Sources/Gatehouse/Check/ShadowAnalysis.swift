@@ -34,7 +34,7 @@ struct ShadowAnalysis {
 
     private func fold(_ segment: PathPattern.Segment) -> PathPattern.Segment {
         switch segment {
-        case .literal(let text) where !caseSensitive: return .literal(text.lowercased())
+        case .literal(let text) where !caseSensitive: return .literal(CompiledPolicy.foldASCII(text))
         case .parameter: return .one
         default: return segment
         }

@@ -59,9 +59,23 @@ public struct CompiledPolicy: Sendable {
         return result
     }
 
-    /// Segments as the matcher compares them.
+    /// Segments as the matcher compares them: with `case_sensitive_paths: false`, ASCII letters
+    /// folded to lowercase and every other character as it is (see ``foldASCII(_:)-swift.type.method``).
     public func folded(_ segments: [String]) -> [String] {
-        policy.caseSensitivePaths ? segments : segments.map { $0.lowercased() }
+        policy.caseSensitivePaths ? segments : segments.map(Self.foldASCII)
+    }
+
+    /// `text` with `A`–`Z` as `a`–`z` and nothing else changed: the one case folding of paths. No
+    /// other character folds (Unicode lowercasing would turn the Kelvin sign into `k`), so a request
+    /// matches a rule case-insensitively exactly when it does byte for byte after this.
+    public static func foldASCII(_ text: String) -> String {
+        guard text.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return text }
+        return String(decoding: text.utf8.map(foldASCII), as: UTF8.self)
+    }
+
+    /// One byte folded as ``foldASCII(_:)-swift.type.method`` folds text.
+    static func foldASCII(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
     }
 
     /// The provider with `id`.

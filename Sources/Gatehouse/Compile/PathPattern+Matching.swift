@@ -1,7 +1,8 @@
 extension PathPattern {
     /// The captured parameters when the pattern matches `segments`, else nil. A direct
     /// backtracking match: used for the winning rule's captures, for explanations, and as the
-    /// reference the compiled trie is tested against.
+    /// reference the compiled trie is tested against. Literals compare byte for byte (ASCII letters
+    /// folded when not `caseSensitive`); captures keep the segments as given.
     public func match(_ segments: [String], caseSensitive: Bool = true) -> [String: String]? {
         var captures: [String: String] = [:]
         return match(from: 0, segments, 0, caseSensitive, &captures) ? captures : nil
@@ -19,7 +20,11 @@ extension PathPattern {
             return false
         case .literal(let text):
             guard position < path.count else { return false }
-            let equal = caseSensitive ? path[position] == text : path[position].lowercased() == text.lowercased()
+            let equal =
+                caseSensitive
+                ? path[position].utf8.elementsEqual(text.utf8)
+                : path[position].utf8.lazy.map(CompiledPolicy.foldASCII).elementsEqual(
+                    text.utf8.lazy.map(CompiledPolicy.foldASCII))
             return equal && match(from: index + 1, path, position + 1, caseSensitive, &captures)
         case .one:
             return position < path.count && match(from: index + 1, path, position + 1, caseSensitive, &captures)

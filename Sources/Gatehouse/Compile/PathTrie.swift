@@ -217,7 +217,7 @@ struct SymbolTable: Sendable {
         while true {
             let symbol = slots[slot]
             if symbol < 0 { return -1 }
-            if hashes[Int(symbol)] == hash && texts[Int(symbol)] == text { return symbol }
+            if hashes[Int(symbol)] == hash && texts[Int(symbol)].utf8.elementsEqual(text.utf8) { return symbol }
             slot = (slot + 1) & mask
         }
     }

@@ -25,7 +25,7 @@ public enum PolicyCompiler {
     }
 
     private static func folded(_ segment: PathPattern.Segment) -> PathPattern.Segment {
-        if case .literal(let text) = segment { return .literal(text.lowercased()) }
+        if case .literal(let text) = segment { return .literal(CompiledPolicy.foldASCII(text)) }
         return segment
     }
 }

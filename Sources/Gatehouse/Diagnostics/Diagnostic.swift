@@ -21,6 +21,8 @@ public struct Diagnostic: Sendable, Hashable {
     public let location: SourceLocation?
     /// Extra advice, such as "did you mean `issuer`?".
     public let help: String?
+    /// The column from which the source line holds a secret: excerpts show it redacted.
+    public private(set) var secretColumn: Int?
 
     /// Creates a diagnostic.
     public init(
@@ -50,6 +52,13 @@ public struct Diagnostic: Sendable, Hashable {
 }
 
 extension Diagnostic {
+    /// The same diagnostic, with the source line's text from `column` on kept out of excerpts.
+    public func hidingSecret(from column: Int) -> Diagnostic {
+        var hidden = self
+        hidden.secretColumn = column
+        return hidden
+    }
+
     /// The code of the warning that a rule can never match, which `diff` reads back.
     public static let shadowedRule = "check.shadowed-rule"
 }

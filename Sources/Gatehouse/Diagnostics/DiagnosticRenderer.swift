@@ -34,8 +34,9 @@ public struct DiagnosticRenderer: Sendable {
         if let location = diagnostic.location { out += "\(location): " }
         out += "\(diagnostic.severity.rawValue)[\(diagnostic.code)]: \(diagnostic.message)\n"
         if let location = diagnostic.location,
-            let line = sources[location.file]?.line(location.line)
+            let full = sources[location.file]?.line(location.line)
         {
+            let line = diagnostic.secretColumn.map { Substring(full.prefix(max(0, $0 - 1)) + "<redacted>") } ?? full
             let gutter = String(location.line)
             let pad = String(repeating: " ", count: gutter.count)
             let (shown, column) = Self.window(line, column: location.column)

@@ -14,8 +14,8 @@ public enum Credential: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The credential in an `Authorization` value, or the rejection for a malformed one.
-    /// Returns nil for a scheme Gatehouse does not know, with its name.
+    /// The credential in an `Authorization` value, or the rejection for a malformed one, or
+    /// ``ParsedAuthorization/unsupported(_:)`` for another scheme (named only when it is a known one).
     static func parse(_ header: String) -> ParsedAuthorization {
         // Refuse oversized values before looking inside them (a 1 MB header costs nothing more).
         guard header.utf8.count <= maxLength else {
@@ -31,6 +31,13 @@ public enum Credential: Sendable, CustomStringConvertible {
         let trimmed = header[start..<end]
         let scheme = trimmed[..<(trimmed.utf8.firstIndex(of: 0x20) ?? trimmed.endIndex)]
         let rest = trimmed[(trimmed.utf8[scheme.endIndex...].firstIndex { $0 != 0x20 } ?? trimmed.endIndex)...]
+        // The value is never echoed: a malformed one may be a bare secret.
+        guard scheme.utf8.allSatisfy({ APIRequest.isTokenByte($0) }) else {
+            return .malformed(
+                Rejection(
+                    code: .credentialsMalformed,
+                    reason: "the Authorization value is not a scheme and its credentials separated by a space"))
+        }
         switch scheme.lowercased() {
         case "bearer":
             guard !rest.isEmpty, isToken68(rest) else {
@@ -50,9 +57,16 @@ public enum Credential: Sendable, CustomStringConvertible {
             return .credential(
                 .basic(username: String(text[..<colon]), password: String(text[text.index(after: colon)...])))
         default:
-            return .unsupported(String(scheme))
+            return .unsupported(knownSchemes.first { $0.equalsIgnoringCase(String(scheme)) })
         }
     }
+
+    /// The registered HTTP authentication schemes (IANA) and two common others: a scheme that is
+    /// one of these is named in a refusal; anything else might be a secret sent bare.
+    static let knownSchemes = [
+        "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate", "OAuth", "PrivateToken",
+        "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "NTLM", "AWS4-HMAC-SHA256",
+    ]
 
     /// The longest `Authorization` value read: a 16 KiB token and its scheme.
     static let maxLength = 16 * 1024 + 16
@@ -84,5 +98,5 @@ public enum Credential: Sendable, CustomStringConvertible {
 enum ParsedAuthorization {
     case credential(Credential)
     case malformed(Rejection)
-    case unsupported(String)
+    case unsupported(String?)
 }

@@ -12,12 +12,13 @@ public protocol CredentialVerifier: Sendable {
 
     /// The verification when it needs no I/O (a cached answer, an API token), else nil. It must
     /// agree with ``verify(_:policy:schemes:now:)`` whenever it answers.
-    func verifyImmediately(_ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date)
+    func verifyImmediately(_ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date)
         -> Verification?
 
-    /// Verifies `credential` under `policy` at `now`. `schemes` are those the matched rule accepts,
-    /// so a verifier can skip work that could not lead to an allow.
-    func verify(_ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
+    /// Verifies `credential` under `policy` at `now`. `accepted` is what the matched rule accepts,
+    /// so a verifier can skip work that could not lead to an allow, and asks no provider the rule
+    /// does not accept.
+    func verify(_ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date) async
         -> Verification
 }
 
@@ -29,15 +30,16 @@ extension CredentialVerifier {
 
     /// Never answers without waiting.
     public func verifyImmediately(
-        _ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date
+        _ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date
     ) -> Verification? { nil }
 }
 
 extension CredentialVerifier {
-    /// Prepares and verifies `credential` in one step, outside a decision.
+    /// Prepares and verifies `credential` in one step, outside a decision, for a rule that accepts
+    /// `schemes` from any provider.
     public func verify(_ credential: Credential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
         -> Verification
     {
-        await verify(prepare(credential), policy: policy, schemes: schemes, now: now)
+        await verify(prepare(credential), policy: policy, accepted: Acceptance(schemes: schemes), now: now)
     }
 }

@@ -34,8 +34,8 @@ public struct Decision: Sendable, Encodable {
     public var trace: [TraceStep]?
     /// True when the caller was simulated.
     public let simulated: Bool?
-    /// The credential the decision verified (or tried to), by its digest: how logs name it.
-    public var credentialDigest: CredentialDigest?
+    /// The credential the decision looked at, as logs name it.
+    public var credential: CredentialName?
     /// The id the server answered with, when one did (`/v1/decide`, `evaluate --gateway`).
     public var decisionID: String?
 

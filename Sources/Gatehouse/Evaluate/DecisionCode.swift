@@ -11,6 +11,8 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
     case requestInvalidTarget = "request.invalid-target"
     case requestInvalidMethod = "request.invalid-method"
     case requestMissingOriginal = "request.missing-original"
+    case requestDuplicateHeader = "request.duplicate-header"
+    case requestOverrideHeader = "request.override-header"
     case requestMalformed = "request.malformed"
 
     case credentialsMissing = "credentials.missing"
@@ -18,6 +20,7 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
     case credentialsMalformed = "credentials.malformed"
     case credentialsInvalid = "credentials.invalid"
     case credentialsUnverified = "credentials.unverified"
+    case credentialsBusy = "credentials.busy"
     case schemeDisabled = "scheme.disabled"
 
     case tokenTooLarge = "token.too-large"
@@ -66,13 +69,13 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
     public var status: Int {
         switch self {
         case .ruleAllow, .defaultAllow: 200
-        case .requestInvalidTarget, .requestInvalidMethod, .requestMissingOriginal, .requestMalformed,
-            .credentialsAmbiguous:
+        case .requestInvalidTarget, .requestInvalidMethod, .requestMissingOriginal, .requestDuplicateHeader,
+            .requestOverrideHeader, .requestMalformed, .credentialsAmbiguous:
             400
         case .ruleDeny, .defaultDeny, .requireProvider, .requireScope, .requireGroup, .requireClaim,
             .requireUsername:
             403
-        case .providerUnavailable: 503
+        case .providerUnavailable, .credentialsBusy: 503
         default: 401
         }
     }
@@ -98,14 +101,19 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
         case .ruleDeny: "the matched rule denies outright"
         case .defaultDeny: "no rule matches and the default is `deny`"
         case .requestInvalidTarget: "the request target is not canonical (see Request targets)"
-        case .requestInvalidMethod: "the method is not an HTTP token"
+        case .requestInvalidMethod: "the method is not an HTTP token, or has lowercase letters"
         case .requestMissingOriginal: "the gateway's check request does not say which request it asks about"
+        case .requestDuplicateHeader: "the check request carries one of its original-request headers twice"
+        case .requestOverrideHeader:
+            "the request carries a header that makes backends route or dispatch differently (`X-HTTP-Method-Override`, …)"
         case .requestMalformed: "a `/v1/decide` request document cannot be read"
         case .credentialsMissing: "credentials are needed and none were sent"
         case .credentialsAmbiguous: "more than one `Authorization` header, or a token in the query (`access_token`)"
         case .credentialsMalformed: "the Basic credentials are not base64 of `user:password`"
         case .credentialsInvalid: "the Basic username or password is wrong"
         case .credentialsUnverified: "credentials that this run cannot verify (a dry run or test without a verifier)"
+        case .credentialsBusy:
+            "too many Basic credentials are being checked at once (bcrypt's queue is full; fail closed)"
         case .schemeDisabled: "the scheme is not allowed here (Basic off, an unknown scheme)"
         case .tokenTooLarge: "the token or the `Authorization` header is larger than 16 KiB"
         case .tokenMalformed: "the bearer token is missing, not a compact JWS, or not canonical"

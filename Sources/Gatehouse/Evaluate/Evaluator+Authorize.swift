@@ -12,19 +12,19 @@ extension Evaluator {
                 match, identity: identity, challenge: challenge(match), simulated: simulatedFlag)
         }
         if !requirement.providers.isEmpty {
-            guard let provider = identity.provider, requirement.providers.contains(provider) else {
+            guard let provider = identity.provider, requirement.providers.containsExactly(provider) else {
                 return deny(
                     .requireProvider, "this rule accepts callers from \(Self.list(requirement.providers)) only")
             }
         }
-        let missingScopes = requirement.scopes.filter { !identity.scopes.contains($0) }
+        let missingScopes = requirement.scopes.filter { !identity.scopes.containsExactly($0) }
         if !missingScopes.isEmpty {
             return make(
                 .requireScope, .lacksScopes(missingScopes), match, identity: identity,
                 challenge: .insufficientScope(realm: policy.realm, scopes: requirement.scopes), simulated: simulatedFlag
             )
         }
-        if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.contains) {
+        if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.containsExactly) {
             return deny(.requireGroup, "the caller is in none of the groups \(Self.list(requirement.groups))")
         }
         let parameters = match.rule.map { pathParameters(of: $0, match.segments) } ?? [:]
@@ -36,7 +36,7 @@ extension Evaluator {
         }
         if let template = requirement.username {
             let expected = template.expand(parameters)
-            guard identity.username == expected else {
+            guard identity.username.isExactly(expected) else {
                 return deny(.requireUsername, "this path belongs to user `\(expected)`, not the caller")
             }
         }
@@ -52,7 +52,7 @@ extension Evaluator {
     private func pathParameters(of index: Int, _ segments: [String]) -> [String: String] {
         let compiled = policy.rules[index]
         guard compiled.hasParameters else { return [:] }
-        return compiled.rule.path.match(policy.folded(segments), caseSensitive: policy.policy.caseSensitivePaths) ?? [:]
+        return compiled.rule.path.match(segments, caseSensitive: policy.policy.caseSensitivePaths) ?? [:]
     }
 
     func missingCredentials(_ match: Match) -> Decision {
@@ -61,12 +61,12 @@ extension Evaluator {
             challenge: challenge(match))
     }
 
-    /// 401 for credentials that were refused.
+    /// The refusal of credentials (401 with a challenge; 503 when they could not be checked).
     func refuse(_ match: Match, _ rejection: Rejection) -> Decision {
-        let challenge =
+        let challenge: Challenge? =
             rejection.code.isInvalidToken
             ? .invalidToken(realm: policy.realm, description: rejection.reason)
-            : challenge(match)
+            : rejection.code.status == 401 ? challenge(match) : nil
         return make(rejection.code, .text(rejection.reason), match, challenge: challenge)
     }
 
@@ -97,8 +97,8 @@ extension Evaluator {
 
     private static func claim(_ value: JSONValue?, has expected: String) -> Bool {
         switch value {
-        case .array(let items)?: return items.contains { $0.scalarText == expected }
-        case let value?: return value.scalarText == expected
+        case .array(let items)?: return items.contains { $0.scalarText?.isExactly(expected) == true }
+        case let value?: return value.scalarText?.isExactly(expected) == true
         case nil: return false
         }
     }

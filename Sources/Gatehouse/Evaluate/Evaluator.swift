@@ -66,10 +66,14 @@ public struct Evaluator: Sendable {
         case .refused(let refusal): return .decided(refusal)
         case .read(let read): credential = read
         }
+        if var refusal = schemeRefusal(credential, match) {
+            if case .basic(let username, _) = credential { refusal.credential = .basicUser(username) }
+            return .decided(refusal)
+        }
         let prepared = verifier.prepare(credential)
         guard
             let verification = verifier.verifyImmediately(
-                prepared, policy: policy, schemes: match.schemes, now: now)
+                prepared, policy: policy, accepted: match.acceptance, now: now)
         else { return .pending(PendingDecision(match: match, credential: prepared)) }
         return .decided(finish(match, prepared, verification))
     }
@@ -77,7 +81,7 @@ public struct Evaluator: Sendable {
     /// Verifies the pending decision's credential and decides.
     public func finish(_ pending: PendingDecision, verifier: any CredentialVerifier, now: Date) async -> Decision {
         let verification = await verifier.verify(
-            pending.credential, policy: policy, schemes: pending.match.schemes, now: now)
+            pending.credential, policy: policy, accepted: pending.match.acceptance, now: now)
         return finish(pending.match, pending.credential, verification)
     }
 
@@ -116,12 +120,13 @@ public struct Evaluator: Sendable {
         case .unsupported(let scheme):
             return .refused(
                 make(
-                    .schemeDisabled, .text("the `\(scheme)` authentication scheme is not supported"), match,
+                    .schemeDisabled,
+                    .text(
+                        scheme.map { "the `\($0)` authentication scheme is not supported" }
+                            ?? "the authentication scheme is not supported; send `Bearer` credentials"), match,
                     challenge: challenge(match)))
         case .malformed(let rejection): return .refused(refuse(match, rejection))
-        case .credential(let credential):
-            if let refusal = schemeRefusal(credential, match) { return .refused(refusal) }
-            return .read(credential)
+        case .credential(let credential): return .read(credential)
         }
     }
 
@@ -134,7 +139,7 @@ public struct Evaluator: Sendable {
             decision = make(
                 .providerUnavailable, .text("identity provider `\(provider)` is unavailable: \(reason)"), match)
         }
-        decision.credentialDigest = credential.digest
+        decision.credential = CredentialName(credential)
         return decision
     }
 
@@ -172,6 +177,9 @@ extension Evaluator {
         let path: String
         /// Whether the query carries `access_token` (RFC 6750 §2.3), which is never accepted.
         var hasQueryToken = false
+
+        /// What the rule accepts, as its verifier is told.
+        var acceptance: Acceptance { Acceptance(schemes: schemes, providers: requirement.providers) }
     }
 
     enum Route {
@@ -186,6 +194,23 @@ extension Evaluator {
                 make(
                     .requestInvalidMethod, .text("the request method is not a valid HTTP method"), rule: nil,
                     path: nil))
+        }
+        guard !request.method.utf8.contains(where: { (0x61...0x7A).contains($0) }) else {
+            return .decided(
+                make(
+                    .requestInvalidMethod,
+                    .text("the method `\(request.method)` has lowercase letters; methods are case-sensitive"),
+                    rule: nil, path: nil))
+        }
+        if let override = request.headers.lazy.compactMap({ OverrideHeader(named: $0.name) }).first(where: {
+            !policy.policy.allowedOverrideHeaders.contains($0)
+        }) {
+            return .decided(
+                make(
+                    .requestOverrideHeader,
+                    .text(
+                        "the request carries `\(override.rawValue)`, which backends may read instead of its target or method"
+                    ), rule: nil, path: nil))
         }
         let target: RequestTarget
         switch RequestTarget.parse(request.target) {

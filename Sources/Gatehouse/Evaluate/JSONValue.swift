@@ -95,13 +95,21 @@ extension JSONValue: Encodable {
 extension ClaimPath {
     /// The claim's value: the whole name as one key first, then the dotted path.
     public func lookup(in claims: [String: JSONValue]) -> JSONValue? {
-        if let value = claims[text] { return value }
+        if let value = Self.exactly(text, in: claims) { return value }
         guard parts.count > 1 else { return nil }
         var current: JSONValue = .object(claims)
         for part in parts {
-            guard case .object(let object) = current, let next = object[part] else { return nil }
+            guard case .object(let object) = current, let next = Self.exactly(part, in: object) else { return nil }
             current = next
         }
         return current
+    }
+
+    /// The value under the key that is `name` byte for byte. A dictionary finds keys by Unicode
+    /// canonical equivalence, and holds at most one of a set of equivalent keys, so the key it
+    /// finds is the only candidate.
+    private static func exactly(_ name: String, in object: [String: JSONValue]) -> JSONValue? {
+        guard let index = object.index(forKey: name), object[index].key.isExactly(name) else { return nil }
+        return object[index].value
     }
 }

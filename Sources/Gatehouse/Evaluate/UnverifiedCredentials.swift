@@ -6,7 +6,7 @@ public struct UnverifiedCredentials: CredentialVerifier {
     /// Creates the verifier.
     public init() {}
 
-    public func verify(_ credential: PreparedCredential, policy: CompiledPolicy, schemes: SchemeSet, now: Date) async
+    public func verify(_ credential: PreparedCredential, policy: CompiledPolicy, accepted: Acceptance, now: Date) async
         -> Verification
     {
         .rejected(

@@ -18,8 +18,31 @@ public struct CheckRequest: Sendable {
         self.headers = headers
     }
 
-    /// The first value of the header `name`.
-    public func first(_ name: String) -> String? {
-        headers.first { $0.name.equalsIgnoringCase(name) }?.value
+    /// The value of the header `name` without the whitespace around it (RFC 9110 §5.5), however
+    /// the check request was parsed; ``Count/twice`` when it is sent more than once.
+    public func only(_ name: String) -> Count {
+        var found: String?
+        for header in headers where header.name.equalsIgnoringCase(name) {
+            guard found == nil else { return .twice }
+            found = header.value
+        }
+        return found.map { .once(Self.trimmed($0)) } ?? .none
+    }
+
+    /// How often a header is sent.
+    public enum Count: Sendable, Equatable {
+        case none
+        case once(String)
+        case twice
+    }
+
+    /// `value` without leading and trailing spaces and tabs.
+    static func trimmed(_ value: String) -> String {
+        let bytes = value.utf8
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        guard first != bytes.startIndex || bytes.index(after: last) != bytes.endIndex else { return value }
+        return String(value[first...last])
     }
 }

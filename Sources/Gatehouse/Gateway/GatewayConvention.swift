@@ -32,31 +32,44 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
         }
     }
 
-    /// The original request, or why it cannot be known (a refusal, never a guess).
+    /// The original request, or why it cannot be known (a refusal, never a guess): its headers
+    /// missing, or sent twice.
     public func originalRequest(of check: CheckRequest) -> Result<APIRequest, MissingOriginal> {
         switch self {
         case .nginx:
-            guard let uri = check.first("x-original-uri"), let method = check.first("x-original-method") else {
-                return .failure(
-                    MissingOriginal(reason: "the nginx request carries no X-Original-URI or X-Original-Method"))
+            switch (check.only("x-original-uri"), check.only("x-original-method")) {
+            case (.once(let uri), .once(let method)):
+                return .success(APIRequest(method: method, target: uri, host: check.authority, headers: check.headers))
+            case (.twice, _), (_, .twice):
+                return .failure(.duplicate("the nginx request carries X-Original-URI or X-Original-Method twice"))
+            default:
+                return .failure(.missing("the nginx request carries no X-Original-URI or X-Original-Method"))
             }
-            return .success(APIRequest(method: method, target: uri, host: check.authority, headers: check.headers))
         case .envoy:
             let rest = check.target.dropFirst(prefix.count)
             guard check.target.hasPrefix(prefix), rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("?") else {
-                return .failure(MissingOriginal(reason: "the Envoy check request's path is not under \(prefix)"))
+                return .failure(.missing("the Envoy check request's path is not under \(prefix)"))
             }
             let original = rest.isEmpty || rest.hasPrefix("?") ? "/" + rest : String(rest)
             return .success(
                 APIRequest(method: check.method, target: original, host: check.authority, headers: check.headers))
         case .forward:
-            guard let uri = check.first("x-forwarded-uri"), let method = check.first("x-forwarded-method") else {
-                return .failure(
-                    MissingOriginal(reason: "the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method")
-                )
+            let host: String?
+            switch check.only("x-forwarded-host") {
+            case .twice: return .failure(.duplicate("the forward-auth request carries X-Forwarded-Host twice"))
+            case .once(let value): host = value
+            case .none: host = nil
             }
-            return .success(
-                APIRequest(method: method, target: uri, host: check.first("x-forwarded-host"), headers: check.headers))
+            switch (check.only("x-forwarded-uri"), check.only("x-forwarded-method")) {
+            case (.once(let uri), .once(let method)):
+                return .success(APIRequest(method: method, target: uri, host: host, headers: check.headers))
+            case (.twice, _), (_, .twice):
+                return .failure(
+                    .duplicate("the forward-auth request carries X-Forwarded-Uri or X-Forwarded-Method twice"))
+            default:
+                return .failure(
+                    .missing("the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method"))
+            }
         }
     }
 
@@ -73,9 +86,19 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
 
 /// Why a check request's original request cannot be known.
 public struct MissingOriginal: Error, Sendable {
-    /// One line, naming what is missing.
+    /// The refusal's code: the original-request headers are missing, or sent twice.
+    public let code: DecisionCode
+    /// One line, naming what is missing or doubled.
     public let reason: String
 
-    /// The refusal: 400 `request.missing-original`.
-    public var decision: Decision { .refusal(.requestMissingOriginal, reason: reason) }
+    static func missing(_ reason: String) -> MissingOriginal {
+        MissingOriginal(code: .requestMissingOriginal, reason: reason)
+    }
+
+    static func duplicate(_ reason: String) -> MissingOriginal {
+        MissingOriginal(code: .requestDuplicateHeader, reason: reason)
+    }
+
+    /// The refusal: 400.
+    public var decision: Decision { .refusal(code, reason: reason) }
 }

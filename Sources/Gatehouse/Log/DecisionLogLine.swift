@@ -29,8 +29,11 @@ public struct DecisionLogLine: Sendable, Equatable {
     public var scheme: String?
     public var groups: [String]?
     public var scopes: [String]?
-    /// The credential's fingerprint.
+    /// A bearer token's fingerprint (the first 12 hex digits of its SHA-256).
     public var token: String?
+    /// The username Basic credentials claimed, verified or not (their password is never logged,
+    /// nor a digest of it).
+    public var basicUser: String?
     /// How long deciding took, in microseconds.
     public var latencyMicroseconds: Int
 
@@ -38,7 +41,8 @@ public struct DecisionLogLine: Sendable, Equatable {
     public init(
         time: String, decisionID: String, gateway: String, policy: String, method: String?, path: String?,
         rule: String?, code: DecisionCode, status: Int, engineStatus: Int?, username: String?, provider: String?,
-        scheme: String?, groups: [String]?, scopes: [String]?, token: String?, latencyMicroseconds: Int
+        scheme: String?, groups: [String]?, scopes: [String]?, token: String?, basicUser: String? = nil,
+        latencyMicroseconds: Int
     ) {
         self.time = time
         self.decisionID = decisionID
@@ -56,6 +60,7 @@ public struct DecisionLogLine: Sendable, Equatable {
         self.groups = groups
         self.scopes = scopes
         self.token = token
+        self.basicUser = basicUser
         self.latencyMicroseconds = latencyMicroseconds
     }
 
@@ -63,6 +68,7 @@ public struct DecisionLogLine: Sendable, Equatable {
     /// hand: `JSONEncoder` cost more than the decision under load.
     public var encoded: String {
         var line = JSONLine()
+        line.add("basic_user", basicUser)
         line.add("code", code.rawValue)
         line.add("decision_id", decisionID)
         line.add("engine_status", engineStatus)
@@ -138,6 +144,6 @@ public struct DecisionLogLine: Sendable, Equatable {
             rule: try string("rule"), code: code, status: status, engineStatus: try integer("engine_status"),
             username: try string("username"), provider: try string("provider"), scheme: try string("scheme"),
             groups: try strings("groups"), scopes: try strings("scopes"), token: try string("token"),
-            latencyMicroseconds: try integer("latency_us") ?? 0)
+            basicUser: try string("basic_user"), latencyMicroseconds: try integer("latency_us") ?? 0)
     }
 }

@@ -56,7 +56,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
             case _ where raw.contains("{") || raw.contains("}"):
                 return .failure(PatternError("a `{parameter}` must be a whole segment (found `\(raw)`)"))
             default:
-                switch PathSegment.decode(raw) {
+                switch PathSegment.decode(raw, rawNonASCII: true) {
                 case .success(let literal): segment = .literal(literal)
                 case .failure(let error):
                     return .failure(PatternError("segment `\(raw)` would never match: \("it \(error.segmentProblem)")"))

@@ -25,8 +25,11 @@ public struct APIRequest: Sendable {
     /// Whether `method` is an RFC 9110 token.
     var hasValidMethod: Bool {
         let utf8 = method.utf8
-        return !utf8.isEmpty && utf8.count <= 32 && utf8.allSatisfy { Self.tokenBytes[Int($0)] }
+        return !utf8.isEmpty && utf8.count <= 32 && utf8.allSatisfy(Self.isTokenByte)
     }
+
+    /// Whether `byte` may appear in an RFC 9110 token.
+    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
 
     /// The bytes of an RFC 9110 token.
     private static let tokenBytes: [Bool] = (0..<256).map { byte in

@@ -10,10 +10,37 @@ public struct RequestTarget: Sendable, Hashable {
     /// The normalized path: `/` and the decoded segments joined by `/`.
     public let path: String
 
-    /// Whether the query has an `access_token` parameter (RFC 6750 §2.3).
+    /// Whether the query has an `access_token` parameter (RFC 6750 §2.3), in any spelling a
+    /// backend might accept: percent-encoded, in any case of its letters.
     public var hasAccessToken: Bool {
         guard let query else { return false }
-        return query.split(separator: "&").contains { $0 == "access_token" || $0.hasPrefix("access_token=") }
+        return query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false).contains { parameter in
+            let name = parameter.prefix { $0 != UInt8(ascii: "=") }
+            return Self.decoded(name).map(CompiledPolicy.foldASCII).elementsEqual("access_token".utf8)
+        }
+    }
+
+    /// `bytes` with their percent-escapes decoded (the query's escapes are checked when it is read).
+    private static func decoded(_ bytes: Substring.UTF8View) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            guard byte == UInt8(ascii: "%"), index != bytes.endIndex else {
+                out.append(byte)
+                continue
+            }
+            let high = bytes[index]
+            let next = bytes.index(after: index)
+            guard next != bytes.endIndex, let value = PathSegment.hexValue(high, bytes[next]) else {
+                out.append(byte)
+                continue
+            }
+            out.append(value)
+            index = bytes.index(after: next)
+        }
+        return out
     }
 
     init(segments: [String], query: String?, path: String? = nil) {
@@ -77,13 +104,14 @@ public struct RequestTarget: Sendable, Hashable {
         return .success(RequestTarget(segments: segments, query: query, path: path))
     }
 
-    /// Refuses controls, malformed escapes and encoded NUL in the query.
+    /// Refuses controls, raw non-ASCII bytes, malformed escapes and encoded NUL in the query.
     private static func checkQuery(_ query: Substring) -> TargetError? {
         var bytes = query.utf8.makeIterator()
         while let byte = bytes.next() {
             switch byte {
             case UInt8(ascii: "#"): return .fragment
             case 0..<0x21, 0x7F: return .controlCharacter
+            case 0x80...: return .nonASCII
             case UInt8(ascii: "%"):
                 guard let high = bytes.next(), let low = bytes.next(),
                     let value = PathSegment.hexValue(high, low)

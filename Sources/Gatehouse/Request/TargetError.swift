@@ -4,6 +4,7 @@ public enum TargetError: Error, Sendable, Hashable, CaseIterable {
     case empty, tooLong, notOriginForm, absoluteForm, asteriskForm, fragment
     case controlCharacter, backslash, semicolon, encodedSlash, encodedBackslash, doubleEncoding
     case badEscape, invalidUTF8, dotSegment, emptySegment
+    case nonASCII, compatibilityForm, unicodeSeparator, invisibleCharacter, notNFC
 
     /// A one-line explanation for the decision's reason.
     public var reason: String {
@@ -32,6 +33,12 @@ public enum TargetError: Error, Sendable, Hashable, CaseIterable {
         case .invalidUTF8: return "is not valid UTF-8 once decoded"
         case .dotSegment: return "has a dot segment (`.` or `..`)"
         case .emptySegment: return "has an empty path segment (`//`)"
+        case .nonASCII: return "has a byte that is not ASCII; send it percent-encoded"
+        case .compatibilityForm:
+            return "has an encoded character that Unicode compatibility normalization (NFKC) turns into ASCII"
+        case .unicodeSeparator: return "has an encoded Unicode space or line separator"
+        case .invisibleCharacter: return "has an encoded invisible formatting character"
+        case .notNFC: return "has encoded text that is not in Unicode normalization form C"
         default: return "is malformed"
         }
     }

@@ -162,7 +162,7 @@ actor ProviderState {
                 return .failure(ProviderUnavailable(reason: "discovery answered \(answer.status)"))
             }
             let document = try StrictJSON.object(answer.body)
-            guard document["issuer"]?.stringValue == provider.issuer else {
+            guard document["issuer"]?.stringValue?.isExactly(provider.issuer) == true else {
                 let said = document["issuer"]?.stringValue.map { "`\(StrictJSON.printable($0))`" } ?? "no issuer"
                 return .failure(
                     ProviderUnavailable(

@@ -105,20 +105,53 @@ public final class RemoteVerifier: Sendable {
                 let refusal = Rejection(code: .tokenInvalid, reason: "`\(provider.id)` says the token is not active")
                 return (.refused(refusal), Self.refusalLifetime)
             }
-            if let issuer = claims["iss"]?.stringValue, issuer != provider.issuer {
-                let refusal = Rejection(code: .tokenIssuer, reason: "the introspection answer names another issuer")
+            if let refusal = Self.introspectionRefusal(claims, provider) {
                 return (.refused(refusal), Self.refusalLifetime)
             }
         }
         var lifetime = TimeInterval(provider.cache.components.seconds)
-        if case .number(let expiry)? = claims["exp"] {
+        switch claims["exp"] {
+        case .number(let expiry)?:
             guard expiry > now else {
                 let refusal = Rejection(code: .tokenExpired, reason: "`\(provider.id)` reports the token expired")
                 return (.refused(refusal), Self.refusalLifetime)
             }
             lifetime = min(lifetime, expiry - now)
+        case nil: break
+        case _?:
+            let refusal = Rejection(code: .tokenMalformed, reason: "the \(mode) answer's `exp` is not a number")
+            return (.refused(refusal), Self.refusalLifetime)
         }
         return (.claims(claims), lifetime)
+    }
+
+    /// Why an active introspection answer is still refused: another issuer; a token that is not
+    /// an access token (RFC 7662's `token_type`, such as a refresh token); an audience that is none
+    /// of the provider's `audiences` (or none at all, when the provider names some).
+    static func introspectionRefusal(_ claims: [String: JSONValue], _ provider: Provider) -> Rejection? {
+        if let issuer = claims["iss"]?.stringValue, !issuer.isExactly(provider.issuer) {
+            return Rejection(code: .tokenIssuer, reason: "the introspection answer names another issuer")
+        }
+        if let type = claims["token_type"] {
+            guard let name = type.stringValue, ["bearer", "access_token"].contains(where: name.equalsIgnoringCase)
+            else {
+                return Rejection(
+                    code: .tokenType, reason: "the introspection answer's `token_type` is not an access token")
+            }
+        }
+        guard !provider.audiences.isEmpty else { return nil }
+        let audiences: [String]
+        switch claims["aud"] {
+        case .string(let audience)?: audiences = [audience]
+        case .array(let items)?: audiences = items.compactMap(\.stringValue)
+        default: audiences = []
+        }
+        guard audiences.contains(where: provider.audiences.containsExactly) else {
+            return Rejection(
+                code: .tokenAudience,
+                reason: "the introspection answer's `aud` is none of the audiences `\(provider.id)` accepts")
+        }
+        return nil
     }
 
     enum Answer: Sendable {
