@@ -1,9 +1,16 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
-let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
-]
+/// `GATEHOUSE_FUZZ=1` (scripts/fuzz): our targets built with libFuzzer's coverage and
+/// AddressSanitizer, and the `GatehouseFuzz` executable; dependencies are built as usual.
+let fuzzing = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ"] == "1"
+let sanitizers = ["-sanitize=fuzzer,address"]
+
+let strict: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny")
+    ] + (fuzzing ? [.unsafeFlags(sanitizers)] : [])
 
 let package = Package(
     name: "Gatehouse",
@@ -91,6 +98,16 @@ let package = Package(
             path: "Benchmarks/GatehouseBenchmark",
             swiftSettings: strict
         ),
+        .target(
+            name: "GatehouseFuzzing",
+            dependencies: [
+                "Gatehouse", "GatehouseIdentity", "GatehouseTesting", "GatehouseServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GatehouseTests",
             dependencies: ["Gatehouse", "GatehouseTesting"],
@@ -101,6 +118,7 @@ let package = Package(
             name: "GatehouseIdentityTests",
             dependencies: [
                 "GatehouseIdentity", "Gatehouse",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -117,6 +135,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "GatehouseFuzzingTests",
+            dependencies: ["GatehouseFuzzing"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "GatehouseTestingTests",
             dependencies: ["GatehouseTesting", "Gatehouse"],
             swiftSettings: strict
@@ -127,6 +150,14 @@ let package = Package(
             exclude: ["Golden", "Requests"],
             swiftSettings: strict
         ),
-    ],
+    ] + (fuzzing ? [fuzzTarget] : []),
     swiftLanguageModes: [.v6]
 )
+
+/// The fuzz executable: libFuzzer's `main`, one harness per run (`GATEHOUSE_FUZZ_TARGET`).
+var fuzzTarget: Target {
+    .executableTarget(
+        name: "GatehouseFuzz", dependencies: ["GatehouseFuzzing"], path: "Fuzz/GatehouseFuzz",
+        swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])],
+        linkerSettings: [.unsafeFlags(sanitizers)])
+}

@@ -1,7 +1,7 @@
 import Gatehouse
 
 /// A JWS in compact serialization, split and decoded strictly, not yet verified.
-struct CompactJWS: Sendable {
+package struct CompactJWS: Sendable {
     /// The largest token accepted, in bytes.
     static let maxBytes = 16 * 1024
 
@@ -13,7 +13,7 @@ struct CompactJWS: Sendable {
     let signature: [UInt8]
 
     /// Splits and decodes `token`; every refusal is `token.too-large` or `token.malformed`.
-    static func parse(_ token: String) -> Result<CompactJWS, Rejection> {
+    package static func parse(_ token: String) -> Result<CompactJWS, Rejection> {
         guard token.utf8.count <= maxBytes else {
             return .failure(Rejection(code: .tokenTooLarge, reason: "the token is larger than 16 KiB"))
         }
@@ -50,7 +50,7 @@ struct CompactJWS: Sendable {
     }
 
     /// The decoded payload as a JSON object.
-    func payload() -> Result<[String: JSONValue], Rejection> {
+    package func payload() -> Result<[String: JSONValue], Rejection> {
         do {
             return .success(try StrictJSON.object(payloadBytes))
         } catch {

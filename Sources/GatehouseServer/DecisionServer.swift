@@ -67,7 +67,7 @@ public enum DecisionServer {
 
     /// Limits on what a client may send: a header field of 32 KiB (a 16 KiB token fits), 64 KiB
     /// of headers, 100 fields; idle connections close after 60 s.
-    static let http1 = HTTP1Channel.Configuration(
+    package static let http1 = HTTP1Channel.Configuration(
         idleTimeout: .seconds(60),
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: 32 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100))

@@ -5,10 +5,17 @@ import Gatehouse
 /// check request begins on whatever thread read it (``begin(_:_:)``): when no waiting is needed it
 /// is answered there, else it is a ``PendingCheck`` that ``finish(_:)`` completes, reusing
 /// everything the first step computed.
-struct Decisions: Sendable {
+package struct Decisions: Sendable {
     let policy: ActivePolicy
     let ledger: Ledger
     let clock: @Sendable () -> Date
+
+    /// Decides under `policy`, answering through `ledger`, at the times `clock` gives.
+    package init(policy: ActivePolicy, ledger: Ledger, clock: @escaping @Sendable () -> Date) {
+        self.policy = policy
+        self.ledger = ledger
+        self.clock = clock
+    }
 
     /// Where a check request stands after ``begin(_:_:)``.
     enum Step: Sendable {

@@ -10,22 +10,22 @@ import NIOHTTPTypesHTTP1
 /// and the conversion to HTTPTypes, where it also takes the place of Hummingbird's connection-state
 /// handler (idle timeout, graceful shutdown), since it sees every request and every response.
 /// Each connection has a ``Handoff``: the router finishes the checks the fast path began.
-struct GatehouseHTTP1Channel: HTTPChannelHandler {
+package struct GatehouseHTTP1Channel: HTTPChannelHandler {
     /// A connection: its channel, and what the fast path hands its router.
-    struct Connection: ServerChildChannelValue {
+    package struct Connection: ServerChildChannelValue {
         let asyncChannel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
         let handoff: Handoff
 
-        var channel: any Channel { asyncChannel.channel }
+        package var channel: any Channel { asyncChannel.channel }
     }
 
-    typealias Value = Connection
+    package typealias Value = Connection
 
-    var responder: HTTPChannelHandler.Responder
+    package var responder: HTTPChannelHandler.Responder
     let decisions: Decisions
     let configuration: HTTP1Channel.Configuration
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let handoff = Handoff()
             try Self.configure(
@@ -39,7 +39,7 @@ struct GatehouseHTTP1Channel: HTTPChannelHandler {
     }
 
     /// The pipeline, up to where Hummingbird reads requests as HTTPTypes parts.
-    static func configure(
+    package static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop, decisions: Decisions,
         handoff: Handoff, configuration: HTTP1Channel.Configuration
     ) throws {
@@ -61,7 +61,7 @@ struct GatehouseHTTP1Channel: HTTPChannelHandler {
 
     /// Hummingbird's request loop, with each request answered inside the pending check the fast
     /// path handed over for it (if any).
-    func handle(value: Value, logger: Logger) async {
+    package func handle(value: Value, logger: Logger) async {
         var connection = self
         let (responder, handoff) = (self.responder, value.handoff)
         connection.responder = { request, writer, channel in

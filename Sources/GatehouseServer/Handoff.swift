@@ -3,8 +3,11 @@ import Synchronization
 /// What the fast path hands to the router on one connection: one entry (nil for a request it did
 /// not look at) per request passed on, in order; the router takes one per request it answers,
 /// which is the same order.
-final class Handoff: Sendable {
+package final class Handoff: Sendable {
     private let queue = Mutex<[HandedOff?]>([])
+
+    /// An empty handoff, for a new connection.
+    package init() {}
 
     /// The fast path passed on a request, with what it made of it, if anything.
     func pass(_ entry: HandedOff?) {

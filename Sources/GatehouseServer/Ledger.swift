@@ -4,11 +4,11 @@ import GatehouseIdentity
 
 /// The one place every answer of `serve` goes through, whatever the door it came in by: it assigns
 /// the decision id, writes the decision-log line, counts the metrics, and renders the answer.
-final class Ledger: Sendable {
+package final class Ledger: Sendable {
     let log: DecisionLog?
     let metrics: ServerMetrics
 
-    init(log: DecisionLog?, metrics: ServerMetrics) {
+    package init(log: DecisionLog?, metrics: ServerMetrics) {
         self.log = log
         self.metrics = metrics
     }

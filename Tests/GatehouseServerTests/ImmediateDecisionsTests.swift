@@ -228,6 +228,25 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    /// A connection the fast path closes (HTTP/1.0, answered at once) leaves nothing behind once
+    /// its event loop has run the close's own tasks: its handler, pipeline and channel are freed.
+    /// (The gateway fuzzer's leak check reported this input: an `EmbeddedEventLoop` runs queued
+    /// tasks only when told, so its harness now runs them; a real event loop always does.)
+    @Test func aClosedConnectionIsFreed() throws {
+        weak var weakChannel: EmbeddedChannel?
+        try {
+            let channel = try Self.channel()
+            weakChannel = channel
+            try Self.send(
+                "GET /v1/auth/forward HTTP/1.0\r\nHost: gatehouse\r\nX-Forwarded-Method: GET\r\n\r\n", to: channel)
+            _ = try Self.answers(channel)
+            #expect(!channel.isActive)
+            channel.embeddedEventLoop.run()
+            _ = try? channel.finish()
+        }()
+        #expect(weakChannel == nil, "the channel outlived its connection")
+    }
+
     /// A request whose head arrives and whose end never does is not kept open forever.
     @Test func aStalledRequestTimesOut() throws {
         let channel = try Self.channel()

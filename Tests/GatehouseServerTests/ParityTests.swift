@@ -102,8 +102,8 @@ import Testing
     }
 
     /// `serve`'s own server over TCP: answered on the event loop, or begun there and finished by
-    /// the router (Basic).
-    @Test(arguments: table.cases)
+    /// the router (Basic). One server at a time.
+    @Test(.serialized, arguments: table.cases)
     func theServerAnswers(_ testCase: Case) async throws {
         let app = DecisionServer.application(policy: try Self.policy(), address: .hostname("127.0.0.1", port: 0))
         try await app.test(.live) { client in
@@ -131,15 +131,16 @@ import Testing
             body: String(buffer: response.body))
     }
 
-    /// `gatehouse evaluate --gateway` prints the decision and the same answer.
-    @Test(arguments: table.cases)
-    func evaluateGatewayPrintsTheSameAnswer(_ testCase: Case) throws {
+    /// `gatehouse evaluate --gateway` prints the decision and the same answer. One process at a
+    /// time: sixteen debug binaries starting at once would starve the suite's other tests.
+    @Test(.serialized, arguments: table.cases)
+    func evaluateGatewayPrintsTheSameAnswer(_ testCase: Case) async throws {
         var arguments = [
             "evaluate", Self.table.policy, "--gateway", testCase.gateway, "--method", testCase.method, "--path",
             testCase.target, "--format", "json",
         ]
         for pair in testCase.headers { arguments += ["--header", "\(pair[0]): \(pair[1])"] }
-        let output = try Self.runGatehouse(arguments)
+        let output = try await Self.runGatehouse(arguments)
         #expect(output.status == (testCase.status == 200 ? 0 : 1))
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         #expect(printed["code"] as? String == testCase.code)
@@ -153,8 +154,15 @@ import Testing
         #expect(printed["decision_id"] as? String == headers["X-Gatehouse-Decision"])
     }
 
-    /// The built binary, run from the package root.
-    static func runGatehouse(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+    /// The built binary, run from the package root, waited for on a dispatch thread (never on one
+    /// of the task pool the other tests run on).
+    static func runGatehouse(_ arguments: [String]) async throws -> (status: Int32, stdout: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try runBlocking(arguments) }) }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
         let process = Process()
         process.executableURL = root.appendingPathComponent(".build/debug/gatehouse")
         process.arguments = arguments
