@@ -52,9 +52,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "GatehouseBundle",
+            dependencies: [
+                "Gatehouse",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GatehouseServer",
             dependencies: [
-                "Gatehouse", "GatehouseIdentity",
+                "Gatehouse", "GatehouseIdentity", "GatehouseBundle",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "gatehouse",
             dependencies: [
-                "Gatehouse",
+                "Gatehouse", "GatehouseBundle",
                 "GatehouseTesting",
                 "GatehouseIdentity",
                 "GatehouseServer",
@@ -127,10 +137,19 @@ let package = Package(
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseServer", "Gatehouse", "GatehouseIdentity", "GatehouseTesting",
+                "GatehouseServer", "Gatehouse", "GatehouseBundle", "GatehouseIdentity", "GatehouseTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseBundleTests",
+            dependencies: [
+                "GatehouseBundle", "Gatehouse",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import GatehouseBundle
 import GatehouseIdentity
 import Synchronization
 
@@ -10,6 +11,8 @@ import Synchronization
 #endif
 
 /// The policy the server decides with, swapped whole on reload so every decision uses exactly one.
+/// A server fed by a bundle server starts with none: until a first policy is active, every check
+/// is refused (fail closed).
 public final class ActivePolicy: Sendable {
     /// One loaded policy and what decides with it. A class, so that reading the policy in force
     /// for a decision retains one object, not each of its parts.
@@ -24,38 +27,61 @@ public final class ActivePolicy: Sendable {
         let contentSHA256: String
         /// The policy file and the files it names, as given: what `--watch` watches.
         public let files: [String]
+        /// What the policy is: its bundle's revision, or a digest of its files
+        /// (``PolicyRevision``). Every answer and log line names it.
+        public let revision: String
+        /// When its bundle was built; nil for a policy read from files.
+        public let builtAt: Date?
 
-        init(evaluator: Evaluator, verifier: TokenVerifier, sources: [SourceFile]) {
+        init(evaluator: Evaluator, verifier: TokenVerifier, sources: [SourceFile], revision: String?, builtAt: Date?) {
             self.evaluator = evaluator
             self.verifier = verifier
             sha256 = Digest.sha256Hex(sources.first?.text ?? "")
             shortSHA256 = String(sha256.prefix(12))
             contentSHA256 = Digest.sha256Hex(sources.map { "\($0.name)\u{0}\($0.text)" }.joined(separator: "\u{0}"))
             files = sources.map(\.name)
+            self.revision = revision ?? PolicyRevision.of(sources)
+            self.builtAt = builtAt
         }
 
         /// The policy file.
         public var file: String { files.first ?? "" }
     }
 
-    private let current: Mutex<Loaded>
+    private let current: Mutex<Loaded?>
+    /// Where the revision in force is published (`gatehouse_policy_info`, or
+    /// `gatehouse_shadow_policy_info` for a candidate).
+    private let metrics: ServerMetrics?
+    /// Whether this is the candidate policy of a shadow rollout.
+    let isShadow: Bool
 
-    /// Starts with `loaded`.
-    public init(_ loaded: Loaded) { current = Mutex(loaded) }
+    /// Starts with `loaded`, or with none (every check refused until one is active); `metrics`
+    /// is told the revision in force, the candidate's when `shadow`.
+    public init(_ loaded: Loaded?, metrics: ServerMetrics? = nil, shadow: Bool = false) {
+        current = Mutex(loaded)
+        self.metrics = metrics
+        isShadow = shadow
+        if let loaded { metrics?.revision(loaded.revision, shadow: shadow) }
+    }
 
-    /// The policy now in force.
-    public var loaded: Loaded { current.withLock { $0 } }
+    /// The policy now in force, if any.
+    public var loaded: Loaded? { current.withLock { $0 } }
 
     /// Replaces the policy.
-    public func replace(with loaded: Loaded) { current.withLock { $0 = loaded } }
+    public func replace(with loaded: Loaded) {
+        current.withLock { $0 = loaded }
+        metrics?.revision(loaded.revision, shadow: isShadow)
+    }
 
     /// Loads the policy at `path` through `files` (``PolicyLoader``), with a verifier that asks the
     /// providers through `fetcher`.
     public static func load(
-        _ path: String, files: any FileAccess, fetcher: any HTTPFetching = NetworkFetcher(),
-        events: VerificationEvents = .none
+        _ path: String, files: any FileAccess, revision: String? = nil, builtAt: Date? = nil,
+        fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none
     ) -> Result<Loaded, UnusablePolicy> {
-        prepared(PolicyLoader.load(path, files: files), fetcher: fetcher, events: events)
+        prepared(
+            PolicyLoader.load(path, files: files), revision: revision, builtAt: builtAt, fetcher: fetcher,
+            events: events)
     }
 
     /// Loads the policy text `source` (a policy that names no other file, unless `files` has it).
@@ -63,17 +89,18 @@ public final class ActivePolicy: Sendable {
         _ source: SourceFile, files: any FileAccess = InMemoryFiles([:]), fetcher: any HTTPFetching = NetworkFetcher(),
         events: VerificationEvents = .none
     ) -> Result<Loaded, UnusablePolicy> {
-        prepared(PolicyLoader.load(source, files: files), fetcher: fetcher, events: events)
+        prepared(PolicyLoader.load(source, files: files), revision: nil, builtAt: nil, fetcher: fetcher, events: events)
     }
 
-    private static func prepared(_ loaded: LoadedPolicy, fetcher: any HTTPFetching, events: VerificationEvents)
-        -> Result<Loaded, UnusablePolicy>
-    {
+    private static func prepared(
+        _ loaded: LoadedPolicy, revision: String?, builtAt: Date?, fetcher: any HTTPFetching,
+        events: VerificationEvents
+    ) -> Result<Loaded, UnusablePolicy> {
         let result = loaded.usable().map { compiled in
             Loaded(
                 evaluator: Evaluator(policy: compiled),
                 verifier: TokenVerifier.online(for: compiled.policy, fetcher: fetcher, events: events),
-                sources: loaded.sources)
+                sources: loaded.sources, revision: revision, builtAt: builtAt)
         }
         // Reading a policy builds a YAML tree and checking tables many times the compiled policy's
         // size; glibc keeps what they freed unless asked (about 20 MiB for 10,000 rules).

@@ -8,20 +8,23 @@ struct Answer: Sendable {
     let headers: [(name: String, value: String)]
     let body: String?
 
-    /// Renders `decision` for `door`: a gateway's answer in its convention, or for `/v1/decide`
-    /// the decision as JSON (200; 400 when the request document could not be read).
-    init(_ decision: Decision, id: String, door: Door) {
+    /// Renders `decision`, made under the policy `revision`, for `door`: a gateway's answer in its
+    /// convention, or for `/v1/decide` the decision as JSON (200; 400 when the request document
+    /// could not be read).
+    init(_ decision: Decision, id: String, revision: String?, door: Door) {
         self.decision = decision
         self.id = id
         switch door {
         case .gateway(let convention):
-            let answer = GatewayAnswer(decision, for: convention, decisionID: id)
+            let answer = GatewayAnswer(decision, for: convention, decisionID: id, revision: revision)
             (status, headers, body) = (answer.status, answer.headers, answer.body)
         case .decide:
             var decision = decision
             decision.decisionID = id
             status = decision.code == .requestMalformed ? 400 : 200
-            headers = [(GatewayAnswer.decisionIDHeader, id), ("Content-Type", "application/json")]
+            headers =
+                [(GatewayAnswer.decisionIDHeader, id)] + (revision.map { [(GatewayAnswer.revisionHeader, $0)] } ?? [])
+                + [("Content-Type", "application/json")]
             body = JSONText.encode(decision)
         }
     }

@@ -14,11 +14,18 @@ public enum DecisionServer {
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) -> Router<BasicRequestContext> {
-        router(Decisions(policy: policy, ledger: Ledger(log: log, metrics: metrics), clock: clock))
+        router(ServerSetup(policy: policy, log: log, metrics: metrics), clock: clock)
     }
 
-    static func router(_ decisions: Decisions) -> Router<BasicRequestContext> {
-        let (policy, metrics) = (decisions.policy, decisions.ledger.metrics)
+    /// The router of the decision service `setup` describes.
+    public static func router(_ setup: ServerSetup, clock: @escaping @Sendable () -> Date = { Date() })
+        -> Router<BasicRequestContext>
+    {
+        router(Decisions(policy: setup.policy, ledger: setup.ledger, clock: clock), setup)
+    }
+
+    static func router(_ decisions: Decisions, _ setup: ServerSetup) -> Router<BasicRequestContext> {
+        let metrics = setup.metrics
         let router = Router()
         router.middlewares.add(GatewayEndpoints(decisions: decisions))
         router.get("/healthz") { _, _ in "ok\n" }
@@ -28,13 +35,8 @@ public enum DecisionServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         router.get("/readyz") { request, context in
-            let loaded = policy.loaded
-            let states = await loaded.verifier.readiness(of: loaded.evaluator.policy.policy.providers)
-            let unready = states.compactMapValues { $0 }
-            let readiness = Readiness(
-                status: unready.isEmpty ? "ready" : "not ready", policy: loaded.file, policySHA256: loaded.sha256,
-                providers: states.mapValues { $0 ?? "ready" })
-            return try JSONResponse(readiness, status: unready.isEmpty ? .ok : .serviceUnavailable)
+            let readiness = await readiness(setup)
+            return try JSONResponse(readiness, status: readiness.status == "ready" ? .ok : .serviceUnavailable)
                 .response(from: request, context: context)
         }
         router.post("/v1/decide") { request, _ in
@@ -42,6 +44,27 @@ public enum DecisionServer {
             return await decisions.decide(document: String(buffer: body)).response
         }
         return router
+    }
+
+    /// What `/readyz` says of `setup`: ready when a policy is in force and every provider it
+    /// names can be used.
+    static func readiness(_ setup: ServerSetup) async -> Readiness {
+        let loaded = setup.policy.loaded
+        var providers: [String: String] = [:]
+        if let loaded {
+            let states = await loaded.verifier.readiness(of: loaded.evaluator.policy.policy.providers)
+            providers = states.mapValues { $0 ?? "ready" }
+        }
+        let ready = loaded != nil && providers.values.allSatisfy { $0 == "ready" }
+        let shadow = setup.shadow.map { shadow in
+            Readiness.ShadowStatus(
+                policy: shadow.loaded?.file, revision: shadow.loaded?.revision, bundle: setup.shadowBundle?.status)
+        }
+        return Readiness(
+            status: ready ? "ready" : "not ready", reason: loaded == nil ? "no policy is in force yet" : nil,
+            policy: loaded?.file, policySHA256: loaded?.sha256, revision: loaded?.revision,
+            builtAt: loaded?.builtAt.map(RFC3339.format), unsignedBundles: setup.unsignedBundles ? true : nil,
+            bundle: setup.bundle?.status, shadow: shadow, providers: providers)
     }
 
     /// An application listening on `address` (a host and port, or a unix socket). Gateway check
@@ -52,9 +75,16 @@ public enum DecisionServer {
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(), address: BindAddress,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) -> some ApplicationProtocol {
-        let decisions = Decisions(policy: policy, ledger: Ledger(log: log, metrics: metrics), clock: clock)
+        application(ServerSetup(policy: policy, log: log, metrics: metrics), address: address, clock: clock)
+    }
+
+    /// An application serving `setup` on `address`.
+    public static func application(
+        _ setup: ServerSetup, address: BindAddress, clock: @escaping @Sendable () -> Date = { Date() }
+    ) -> some ApplicationProtocol {
+        let decisions = Decisions(policy: setup.policy, ledger: setup.ledger, clock: clock)
         return Application(
-            router: router(decisions),
+            router: router(decisions, setup),
             server: HTTPServerBuilder { responder in
                 GatehouseHTTP1Channel(responder: responder, decisions: decisions, configuration: http1)
             },

@@ -31,13 +31,14 @@ package struct Decisions: Sendable {
         switch convention.originalRequest(of: check) {
         case .failure(let missing):
             let asked = Asked(
-                door: .gateway(convention), method: nil, headers: check.headers, policy: loaded, now: now,
+                door: .gateway(convention), original: nil, headers: check.headers, policy: loaded, now: now,
                 started: started)
             return .answered(ledger.answer(missing.decision, to: asked))
         case .success(let original):
             let asked = Asked(
-                door: .gateway(convention), method: original.method, headers: check.headers, policy: loaded,
+                door: .gateway(convention), original: original, headers: check.headers, policy: loaded,
                 now: now, started: started)
+            guard let loaded else { return .answered(ledger.answer(Self.noPolicy, to: asked)) }
             switch loaded.evaluator.begin(original, verifier: loaded.verifier, now: now) {
             case .decided(let decision): return .answered(ledger.answer(decision, to: asked))
             case .pending(let pending):
@@ -48,7 +49,7 @@ package struct Decisions: Sendable {
 
     /// Verifies a pending check's credential and answers.
     func finish(_ check: PendingCheck) async -> Answer {
-        let loaded = check.asked.policy
+        guard let loaded = check.asked.policy else { return ledger.answer(Self.noPolicy, to: check.asked) }
         let decision = await loaded.evaluator.finish(check.pending, verifier: loaded.verifier, now: check.asked.now)
         return ledger.answer(decision, to: check.asked)
     }
@@ -58,7 +59,7 @@ package struct Decisions: Sendable {
         -> Answer
     {
         let asked = Asked(
-            door: .gateway(convention), method: nil, headers: check.headers, policy: policy.loaded, now: clock(),
+            door: .gateway(convention), original: nil, headers: check.headers, policy: policy.loaded, now: clock(),
             started: .now)
         return ledger.answer(.refusal(code, reason: reason), to: asked)
     }
@@ -71,6 +72,10 @@ package struct Decisions: Sendable {
         }
     }
 
+    /// The refusal of every request while no policy is active (a server fed by a bundle server
+    /// that has not yet had a good one): fail closed.
+    static let noPolicy = Decision.refusal(.policyUnavailable, reason: "no policy is active yet")
+
     /// `POST /v1/decide`: the request document `body`, decided. A caller cannot be simulated here:
     /// credentials travel in the document's headers and are verified.
     func decide(document body: String) async -> Answer {
@@ -79,7 +84,7 @@ package struct Decisions: Sendable {
         let now = clock()
         let refused = { (reason: String) in
             let asked = Asked(
-                door: .decide, method: nil, headers: [], policy: loaded, now: now, started: started)
+                door: .decide, original: nil, headers: [], policy: loaded, now: now, started: started)
             return ledger.answer(.refusal(.requestMalformed, reason: reason), to: asked)
         }
         switch RequestFile.parse(SourceFile(name: "request", text: body)) {
@@ -93,8 +98,9 @@ package struct Decisions: Sendable {
                 return refused("`identity` cannot be simulated here; send credentials in `headers`")
             }
             let asked = Asked(
-                door: .decide, method: parsed.request.method, headers: parsed.request.headers, policy: loaded,
+                door: .decide, original: parsed.request, headers: parsed.request.headers, policy: loaded,
                 now: now, started: started)
+            guard let loaded else { return ledger.answer(Self.noPolicy, to: asked) }
             let decision = await loaded.evaluator.evaluate(parsed.request, verifier: loaded.verifier, now: now)
             return ledger.answer(decision, to: asked)
         }

@@ -54,14 +54,14 @@ public final class PolicyReloader: Sendable {
             counts.withLock { $0.failed += 1 }
             metrics?.reloaded(succeeded: false)
             report(unusable.description)
-            report("reload failed, keeping the running policy (sha256 \(active.loaded.shortSHA256))\n")
+            report("reload failed, keeping the running policy (revision \(active.loaded?.revision ?? "none"))\n")
             return false
         case .success(let loaded):
-            guard loaded.contentSHA256 != active.loaded.contentSHA256 else { return false }
+            guard loaded.contentSHA256 != active.loaded?.contentSHA256 else { return false }
             active.replace(with: loaded)
             counts.withLock { $0.succeeded += 1 }
             metrics?.reloaded(succeeded: true)
-            report("reloaded \(path) (sha256 \(loaded.shortSHA256))\n")
+            report("reloaded \(path) (revision \(loaded.revision), sha256 \(loaded.shortSHA256))\n")
             return true
         }
     }
@@ -82,6 +82,6 @@ public final class PolicyReloader: Sendable {
 
     /// The contents of every watched file (the files of the policy in force, and the policy file).
     private func snapshot() -> [Data?] {
-        ([path] + active.loaded.files.dropFirst()).map { FileManager.default.contents(atPath: $0) }
+        ([path] + (active.loaded?.files.dropFirst() ?? [])).map { FileManager.default.contents(atPath: $0) }
     }
 }

@@ -18,6 +18,9 @@ public final class ServerMetrics: Sendable {
     private let counters = Mutex<[[String]: CoreMetrics.Counter]>([:])
     /// Cache hits, counted once per cached decision, by cache name.
     private let cacheHits = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let gauges = Mutex<[[String]: CoreMetrics.Gauge]>([:])
+    /// The revision each info gauge names now.
+    private let revisions = Mutex<[String: String]>([:])
 
     private struct DecisionKey: Hashable, Sendable {
         let result: String
@@ -78,6 +81,54 @@ public final class ServerMetrics: Sendable {
     /// Counts a policy reload.
     public func reloaded(succeeded: Bool) {
         counter("gatehouse_policy_reloads_total", [("result", succeeded ? "ok" : "failed")]).increment()
+    }
+
+    /// `gatehouse_policy_info{revision}` (1 for the revision in force, 0 for those before it), or
+    /// `gatehouse_shadow_policy_info` for the candidate.
+    func revision(_ revision: String, shadow: Bool = false) {
+        let label = shadow ? "gatehouse_shadow_policy_info" : "gatehouse_policy_info"
+        let previous = revisions.withLock { revisions in
+            defer { revisions[label] = revision }
+            return revisions[label]
+        }
+        if let previous, previous != revision { gauge(label, [("revision", previous)]).record(0) }
+        gauge(label, [("revision", revision)]).record(1)
+    }
+
+    /// Counts a poll of the bundle server of the `active` or the `shadow` policy: `updated`,
+    /// `not-modified`, or `refused`.
+    func bundlePolled(_ result: String, role: String) {
+        counter("gatehouse_bundle_polls_total", [("policy", role), ("result", result)]).increment()
+    }
+
+    /// Counts a bundle refused (or a bundle server that could not give one), by reason.
+    func bundleRefused(_ reason: String, role: String) {
+        counter("gatehouse_bundle_refusals_total", [("policy", role), ("reason", reason)]).increment()
+    }
+
+    /// Counts a request decided under the shadow policy; a disagreement also by the active and the
+    /// candidate rule and outcome.
+    func shadowed(active: Decision, candidate: Decision, agrees: Bool) {
+        counter("gatehouse_shadow_decisions_total", [("result", agrees ? "agree" : "disagree")]).increment()
+        guard !agrees else { return }
+        counter(
+            "gatehouse_shadow_disagreements_total",
+            [
+                ("active_rule", active.rule ?? ""), ("candidate_rule", candidate.rule ?? ""),
+                ("active", active.outcome.rawValue), ("candidate", candidate.outcome.rawValue),
+            ]
+        ).increment()
+    }
+
+    /// Counts a request the shadow policy did not decide (too many of its verifications in flight).
+    func shadowSkipped() {
+        counter("gatehouse_shadow_skipped_total", []).increment()
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        Self.made([label] + dimensions.flatMap { [$0.0, $0.1] }, in: gauges) {
+            Gauge(label: label, dimensions: dimensions, factory: factory)
+        }
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {

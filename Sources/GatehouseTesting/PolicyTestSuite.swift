@@ -67,8 +67,12 @@ public enum PolicyTestSuite {
         return found
     }
 
-    /// Reads the test file at `path` and its policy and runs the cases.
-    public static func run(_ path: String, defaultNow: Date) async -> FileOutcome {
+    /// Reads the test file at `path` and its policy (through `load`: a policy file by default, or
+    /// whatever else the caller reads a policy from, such as a bundle) and runs the cases.
+    public static func run(
+        _ path: String, defaultNow: Date,
+        load: (String) -> LoadedPolicy = { PolicyLoader.load($0, files: LocalFiles()) }
+    ) async -> FileOutcome {
         let files = LocalFiles()
         let source: SourceFile
         do {
@@ -88,7 +92,7 @@ public enum PolicyTestSuite {
         func failed(_ problems: [Diagnostic], _ sources: [SourceFile]) -> FileOutcome {
             FileOutcome(file: path, policy: file.policy, sources: sources, problems: problems, results: [], rules: [])
         }
-        let loaded = PolicyLoader.load(file.policy, files: files)
+        let loaded = load(file.policy)
         if loaded.unreadable != nil {
             return failed(
                 [

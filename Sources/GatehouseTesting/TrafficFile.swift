@@ -22,7 +22,8 @@ public struct TrafficRequest: Sendable {
 }
 
 /// Reads a traffic sample: JSON lines, each a request document (the format of `evaluate
-/// --request`, `identity` included) or a line of the decision log `gatehouse serve` writes.
+/// --request`, `identity` included) or a line of the decision log `gatehouse serve` writes (a
+/// shadow rollout's lines, which repeat a decision with the candidate's, are passed over).
 public enum TrafficFile {
     /// Why a traffic file cannot be used: the file and line, and what is wrong.
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -46,7 +47,8 @@ public enum TrafficFile {
                 } catch {
                     throw Problem(description: "\(place): \(error.description)")
                 }
-                requests.append(try logged(line, at: place))
+                // A shadow line repeats a decision already read, with what the candidate decided.
+                if line.candidate == nil { requests.append(try logged(line, at: place)) }
                 continue
             }
             switch RequestFile.parse(SourceFile(name: place, text: trimmed)) {

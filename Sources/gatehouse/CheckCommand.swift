@@ -39,7 +39,7 @@ struct CheckCommand: ParsableCommand {
         var checked: [(file: String, policy: Policy?)] = []
         var unreadable = false
         for path in policies {
-            let loaded = PolicyLoader.load(path, files: Loading.files)
+            let loaded = Loading.policyOrBundle(path)
             if let error = loaded.unreadable {
                 Standard.error("error: \(error)\n")
                 unreadable = true

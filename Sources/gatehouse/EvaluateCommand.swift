@@ -103,10 +103,14 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let compiled = try Loading.policy(policy)
+        let loaded = try Loading.load(policy)
+        let compiled = loaded.compiled!
         let instant = now.flatMap(RFC3339.parse) ?? Date()
         let verifier = try Loading.verifier(for: compiled.policy, jwks: jwks)
-        if let gateway { return try await answer(as: gateway, compiled, verifier: verifier, now: instant) }
+        if let gateway {
+            return try await answer(
+                as: gateway, compiled, revision: Loading.revision(of: policy, loaded), verifier: verifier, now: instant)
+        }
         var (request, caller) = try readRequest()
         if let simulated = try flagCaller() {
             guard caller == nil else {
@@ -127,7 +131,8 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// `--gateway`: the check request from the flags, decided and answered as `serve` would.
     private func answer(
-        as gateway: GatewayConvention, _ compiled: CompiledPolicy, verifier: TokenVerifier, now: Date
+        as gateway: GatewayConvention, _ compiled: CompiledPolicy, revision: String, verifier: TokenVerifier,
+        now: Date
     ) async throws {
         let check = CheckRequest(
             method: method ?? "GET", target: path ?? gateway.prefix, authority: host, headers: headerPairs)
@@ -139,7 +144,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 original, verifier: verifier, now: now, explain: explain)
         }
         decision.decisionID = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
-        let answer = GatewayAnswer(decision, for: gateway, decisionID: decision.decisionID!)
+        let answer = GatewayAnswer(decision, for: gateway, decisionID: decision.decisionID!, revision: revision)
         switch format {
         case .json: Standard.out(JSONText.encode(AnsweredDecision(decision: decision, answer: answer)))
         case .text: Standard.out(DecisionText.render(decision) + DecisionText.render(answer))

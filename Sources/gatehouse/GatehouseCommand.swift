@@ -13,7 +13,7 @@ struct GatehouseCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             CheckCommand.self, TestCommand.self, DiffCommand.self, EvaluateCommand.self, WhoamiCommand.self,
-            TokenCommand.self,
+            TokenCommand.self, BundleCommand.self,
             ServeCommand.self,
         ]
     )

@@ -22,8 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The policy file.")
-    var policy: String
+    @Argument(help: "The policy file (omit with --bundle).")
+    var policy: String?
 
     @Option(help: "Address to listen on: host:port (loopback by default), or unix:PATH for a unix socket.")
     var listen = "127.0.0.1:9000"
@@ -31,13 +31,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Append one JSON line per decision to this file, or - for standard output.")
     var decisionLog: String?
 
-    @Flag(help: "Reload the policy when the file changes (SIGHUP always reloads).")
+    @Flag(help: "Reload the policy (and a --shadow policy) when a file changes (SIGHUP always reloads).")
     var watch = false
+
+    @OptionGroup(title: "Bundles and shadow rollout")
+    var bundles: BundleServeOptions
 
     func validate() throws {
         guard address != nil else {
             throw ValidationError("--listen takes host:port (e.g. 127.0.0.1:9000) or unix:PATH")
         }
+        try bundles.validate(policy: policy)
     }
 
     /// `--listen` as an address: `unix:PATH`, or `host:port`.
@@ -54,39 +58,70 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let metrics = ServerMetrics()
-        let loaded: ActivePolicy.Loaded
-        switch ActivePolicy.load(policy, files: Loading.files, events: metrics.events) {
-        case .success(let ready): loaded = ready
-        case .failure(let unusable):
-            Standard.error(unusable.description)
-            throw Exit.unreadable
-        }
         let log: DecisionLog?
         do {
             log = try decisionLog.map(DecisionLog.init(path:))
         } catch {
             throw Loading.usage("the decision log `\(decisionLog ?? "")` cannot be opened")
         }
-        let active = ActivePolicy(loaded)
-        let reloader = PolicyReloader(path: policy, files: Loading.files, active: active, metrics: metrics) {
-            Standard.error("gatehouse: " + $0)
-        }
-        signal(SIGHUP, SIG_IGN)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
-        hangup.setEventHandler { reloader.reload() }
-        hangup.resume()
-        let watcher = watch ? Task { await reloader.watch() } : nil
         let socket = listen.hasPrefix("unix:") ? String(listen.dropFirst(5)) : nil
         if let socket, Self.isListening(socket) {
             throw Loading.usage("`\(socket)` is the socket of a running server; stop it or choose another path")
         }
+        let report: @Sendable (String) -> Void = { Standard.error("gatehouse: " + $0) }
+        let settings = bundles.polls ? try bundles.settings() : nil
+        let token = try bundles.token()
+        let (active, reloader) = try Self.policy(policy, shadow: false, metrics: metrics, report: report)
+        let bundle = bundles.bundle.map {
+            BundlePoller(url: $0, token: token, settings: settings!, active: active, metrics: metrics, report: report)
+        }
+        let (shadow, shadowReloader) =
+            try bundles.shadow.map {
+                try Self.policy($0, shadow: true, metrics: metrics, report: report)
+            } ?? (bundles.shadowBundle.map { _ in ActivePolicy(nil, metrics: metrics, shadow: true) }, nil)
+        let shadowBundle = bundles.shadowBundle.map {
+            BundlePoller(url: $0, token: token, settings: settings!, active: shadow!, metrics: metrics, report: report)
+        }
+        for poller in [bundle, shadowBundle].compactMap({ $0 }) { await poller.start() }
+        if active.loaded == nil {
+            report("no policy is in force yet: every check is refused (policy.unavailable) until a good bundle comes\n")
+        }
+        let reloaders = [reloader, shadowReloader].compactMap { $0 }
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangup.setEventHandler { for reloader in reloaders { reloader.reload() } }
+        hangup.resume()
+        let background =
+            (watch ? reloaders.map { reloader in Task { await reloader.watch() } } : [])
+            + [bundle, shadowBundle].compactMap { $0 }.map { poller in Task { await poller.run() } }
         let place = listen.hasPrefix("unix:") ? listen : "http://\(listen)"
-        Standard.error("gatehouse: serving \(policy) (sha256 \(loaded.shortSHA256)) on \(place)\n")
-        try await DecisionServer.application(policy: active, log: log, metrics: metrics, address: address!)
-            .runService()
-        watcher?.cancel()
+        let serving = bundles.bundle ?? policy ?? ""
+        report("serving \(serving) (revision \(active.loaded?.revision ?? "none")) on \(place)\n")
+        let setup = ServerSetup(
+            policy: active, log: log, metrics: metrics, bundle: bundle, shadow: shadow, shadowBundle: shadowBundle)
+        try await DecisionServer.application(setup, address: address!).runService()
+        for task in background { task.cancel() }
         hangup.cancel()
         if let socket { unlink(socket) }
+    }
+
+    /// The policy file at `path` in force, with its reloader; none (kept by a bundle server) when
+    /// `path` is nil. A policy that cannot be used exits 65.
+    private static func policy(
+        _ path: String?, shadow: Bool, metrics: ServerMetrics, report: @escaping @Sendable (String) -> Void
+    ) throws -> (ActivePolicy, PolicyReloader?) {
+        guard let path else { return (ActivePolicy(nil, metrics: metrics, shadow: shadow), nil) }
+        switch ActivePolicy.load(path, files: Loading.files, events: metrics.events) {
+        case .success(let loaded):
+            let active = ActivePolicy(loaded, metrics: metrics, shadow: shadow)
+            return (
+                active,
+                PolicyReloader(path: path, files: Loading.files, active: active, metrics: metrics, report: report)
+            )
+        case .failure(let unusable):
+            Standard.error(unusable.description)
+            throw Exit.unreadable
+        }
     }
 
     /// Whether a server accepts connections on the unix socket at `path` (a stale file left by a

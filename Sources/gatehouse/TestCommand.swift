@@ -49,7 +49,10 @@ struct TestCommand: AsyncParsableCommand {
             throw Exit.unreadable
         }
         var outcomes: [PolicyTestSuite.FileOutcome] = []
-        for file in files { outcomes.append(await PolicyTestSuite.run(file, defaultNow: Date())) }
+        for file in files {
+            outcomes.append(
+                await PolicyTestSuite.run(file, defaultNow: Date()) { Loading.policyOrBundle($0) })
+        }
         let coverage = self.coverage ? PolicyTestSuite.coverage(outcomes) : []
         let report = TestReport(outcomes: outcomes, coverage: coverage, minimum: minCoverage)
         switch format {

@@ -322,7 +322,7 @@ extension Array where Element == String {
         }
         let renamed = GatewayEndpointTests.yaml.replacingOccurrences(of: "name: serve-tests", with: "name: reloaded")
         policy.replace(with: try ActivePolicy.load(SourceFile(name: "serve.yaml", text: renamed)).get())
-        let app = Application(router: DecisionServer.router(decisions))
+        let app = Application(router: DecisionServer.router(decisions, ServerSetup(policy: policy)))
         let (handed, fresh) = try await app.test(.router) { client in
             let handed = try await HandedOff.$current.withValue(.pending(pending)) {
                 try await client.execute(

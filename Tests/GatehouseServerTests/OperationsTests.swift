@@ -21,21 +21,21 @@ import Testing
         let active = ActivePolicy(try ActivePolicy.load(path, files: LocalFiles()).get())
         let reports = Mutex<[String]>([])
         let reloader = PolicyReloader(path: path, active: active) { line in reports.withLock { $0.append(line) } }
-        let first = active.loaded.sha256
+        let first = active.loaded?.sha256
         #expect(!reloader.reload())  // unchanged file: nothing to do
 
         try (GatewayEndpointTests.yaml + "\n  - id: extra\n    match: { path: /extra }\n    allow: anyone\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
         #expect(reloader.reload())
-        let second = active.loaded.sha256
+        let second = active.loaded?.sha256
         #expect(second != first)
 
         try "version: 1\nrules: [oops\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(!reloader.reload())
-        #expect(active.loaded.sha256 == second)
+        #expect(active.loaded?.sha256 == second)
         #expect(reloader.current == PolicyReloader.Counts(succeeded: 1, failed: 1))
         #expect(reports.withLock { $0.last?.hasPrefix("reload failed, keeping the running policy") } == true)
-        let decision = active.loaded.evaluator.decide(
+        let decision = try #require(active.loaded).evaluator.decide(
             APIRequest(method: "GET", target: "/extra"), identity: nil, now: .now)
         #expect(decision.rule == "extra")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import GatehouseBundle
 import GatehouseIdentity
 import HTTPTypes
 import Hummingbird
@@ -58,6 +59,10 @@ import Testing
         return try! JSONDecoder().decode(Table.self, from: data ?? Data())
     }()
 
+    /// The revision every answer names: the digest of the table's policy file.
+    static let revision = PolicyRevision.of(
+        PolicyLoader.load(root.appendingPathComponent(table.policy).path, files: LocalFiles()).sources)
+
     static func policy() throws -> ActivePolicy {
         let path = root.appendingPathComponent(table.policy).path
         return ActivePolicy(try ActivePolicy.load(path, files: LocalFiles()).get())
@@ -83,6 +88,7 @@ import Testing
             }
             let id = headers.removeValue(forKey: "x-gatehouse-decision")
             #expect(id?.wholeMatch(of: /[0-9a-f]{16}/) != nil, "decision id \(id ?? "(none)")")
+            #expect(headers.removeValue(forKey: "x-gatehouse-revision") == ParityTests.revision)
             var object: [String: String]?
             if !body.isEmpty, var parsed = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String]
             {

@@ -78,6 +78,22 @@ import Testing
         #expect(traffic.groups.first?.examples == ["GET /a/2 as bob", "GET /a/3 as cy"])
     }
 
+    /// A shadow rollout's line repeats a logged decision; replaying it would count it twice.
+    @Test func shadowLinesAreNotReplayed() throws {
+        let shadow =
+            #", "candidate_code": "rule.deny", "candidate_revision": "r2", "candidate_rule": "a", "candidate_status": 403"#
+        let requests = try TrafficFile.parse(
+            """
+            {\(Self.logged("1")), "method": "GET", "path": "/a/1", "revision": "r1"}
+            {\(Self.logged("1")), "method": "GET", "path": "/a/1", "revision": "r1"\(shadow)}
+            {\(Self.logged("2")), "method": "GET", "path": "/a/2", "revision": "r1"}
+            """, name: "t.jsonl")
+        #expect(requests.map(\.request?.target) == ["/a/1", "/a/2"])
+        #expect(throws: TrafficFile.Problem.self) {
+            try TrafficFile.parse(#"{\#(Self.logged("1")), "candidate_code": "rule.deny"}"#, name: "t.jsonl")
+        }
+    }
+
     @Test func badTrafficLinesNameTheirFileAndLine() {
         #expect(throws: TrafficFile.Problem.self) { try TrafficFile.parse("{}\nnot json\n", name: "t.jsonl") }
         do {

@@ -49,6 +49,7 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
     case requireUsername = "require.username"
 
     case providerUnavailable = "provider.unavailable"
+    case policyUnavailable = "policy.unavailable"
 
     case simulationUnknownProvider = "simulation.unknown-provider"
     case simulationUnknownAPIToken = "simulation.unknown-api-token"
@@ -75,7 +76,7 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
         case .ruleDeny, .defaultDeny, .requireProvider, .requireScope, .requireGroup, .requireClaim,
             .requireUsername:
             403
-        case .providerUnavailable, .credentialsBusy: 503
+        case .providerUnavailable, .credentialsBusy, .policyUnavailable: 503
         default: 401
         }
     }
@@ -139,6 +140,7 @@ public enum DecisionCode: String, Sendable, Hashable, CaseIterable, Encodable, C
         case .requireClaim: "a claim does not have the value the rule needs"
         case .requireUsername: "the path belongs to another user"
         case .providerUnavailable: "the identity provider cannot be asked and nothing is cached (fail closed)"
+        case .policyUnavailable: "no policy is active yet: the bundle server has given none that verifies (fail closed)"
         case .simulationUnknownProvider: "a simulated caller names a provider the policy does not have"
         case .simulationUnknownAPIToken: "a simulated caller names an API token the policy does not have"
         }

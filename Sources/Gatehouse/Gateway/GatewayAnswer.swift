@@ -1,7 +1,7 @@
 /// What a gateway is sent for a decision: the status it understands, the headers, and a JSON body
-/// for refusals. On allow: 200, `X-Gatehouse-Decision` and every upstream header of the policy
-/// (empty when unknown, so a client's copy never survives). On deny: the status for that gateway,
-/// `X-Gatehouse-Decision`, `WWW-Authenticate` when the decision has a challenge, and
+/// for refusals. On allow: 200, `X-Gatehouse-Decision`, `X-Gatehouse-Revision` and every upstream
+/// header of the policy (empty when unknown, so a client's copy never survives). On deny: the
+/// status for that gateway, the same two, `WWW-Authenticate` when the decision has a challenge, and
 /// `{code, reason, decision_id}`, never a token or secret.
 public struct GatewayAnswer: Sendable, Encodable {
     /// The gateway it is for.
@@ -15,20 +15,24 @@ public struct GatewayAnswer: Sendable, Encodable {
 
     /// The name of the header that carries the decision's id.
     public static let decisionIDHeader = "X-Gatehouse-Decision"
+    /// The name of the header that carries the revision of the policy that decided.
+    public static let revisionHeader = "X-Gatehouse-Revision"
 
-    /// Renders `decision` for `gateway`, under the id `decisionID`.
-    public init(_ decision: Decision, for gateway: GatewayConvention, decisionID: String) {
+    /// Renders `decision` for `gateway`, under the id `decisionID`, made under the policy
+    /// `revision` (none when no policy is active).
+    public init(_ decision: Decision, for gateway: GatewayConvention, decisionID: String, revision: String?) {
         self.gateway = gateway
+        let named = [(Self.decisionIDHeader, decisionID)] + (revision.map { [(Self.revisionHeader, $0)] } ?? [])
         guard decision.isAllowed else {
             status = gateway.status(for: decision)
-            var headers = [(Self.decisionIDHeader, decisionID), ("Content-Type", "application/json")]
+            var headers = named + [("Content-Type", "application/json")]
             if let challenge = decision.challenge { headers.append(("WWW-Authenticate", challenge)) }
             self.headers = headers
             body = JSONText.encode(RefusalBody(code: decision.code, reason: decision.reason, decisionID: decisionID))
             return
         }
         status = 200
-        headers = [(Self.decisionIDHeader, decisionID)] + decision.headers.sorted { $0.key < $1.key }.map { ($0, $1) }
+        headers = named + decision.headers.sorted { $0.key < $1.key }.map { ($0, $1) }
         body = nil
     }
 

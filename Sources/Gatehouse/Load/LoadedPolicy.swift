@@ -25,6 +25,11 @@ public struct LoadedPolicy: Sendable {
 }
 
 extension LoadedPolicy {
+    /// A policy whose file could not be read, for `error`.
+    public static func unreadable(_ path: String, _ error: FileReadError) -> LoadedPolicy {
+        LoadedPolicy(path: path, sources: [], diagnostics: [], policy: nil, compiled: nil, unreadable: error)
+    }
+
     /// The compiled policy, or the policy's ``failure`` as an error.
     public func usable() -> Result<CompiledPolicy, UnusablePolicy> {
         guard let compiled else {

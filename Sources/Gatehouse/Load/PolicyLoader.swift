@@ -8,7 +8,7 @@ public enum PolicyLoader {
         do {
             source = try files.read(path)
         } catch {
-            return LoadedPolicy(path: path, sources: [], diagnostics: [], policy: nil, compiled: nil, unreadable: error)
+            return .unreadable(path, error)
         }
         return load(source, files: files)
     }

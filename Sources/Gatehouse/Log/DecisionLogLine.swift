@@ -9,8 +9,15 @@ public struct DecisionLogLine: Sendable, Equatable {
     /// The door the request came in by: a gateway's convention (`nginx`, `envoy`, `forward`) or
     /// `decide` for `POST /v1/decide`.
     public var gateway: String
-    /// The policy that decided: the first 12 hex digits of its SHA-256.
-    public var policy: String
+    /// The policy that decided: the first 12 hex digits of its SHA-256; nil when none was active.
+    public var policy: String?
+    /// The revision of the policy that decided (its bundle's, or a digest of its files).
+    public var revision: String?
+    /// True when the server takes unsigned bundles (`--allow-unsigned-bundles`): said on every line.
+    public var unsignedBundles: Bool?
+    /// On a shadow line: what the candidate policy decided for the same request (the line's other
+    /// fields are the active decision's).
+    public var candidate: Candidate?
     /// The original request's method, when the check request said.
     public var method: String?
     /// The normalized path; nil when the target was refused or unknown.
@@ -37,9 +44,26 @@ public struct DecisionLogLine: Sendable, Equatable {
     /// How long deciding took, in microseconds.
     public var latencyMicroseconds: Int
 
+    /// The candidate policy's decision on a shadow line.
+    public struct Candidate: Sendable, Equatable {
+        public var revision: String
+        public var rule: String?
+        public var code: DecisionCode
+        public var status: Int
+
+        /// Creates the candidate's part.
+        public init(revision: String, rule: String?, code: DecisionCode, status: Int) {
+            self.revision = revision
+            self.rule = rule
+            self.code = code
+            self.status = status
+        }
+    }
+
     /// Creates a line.
     public init(
-        time: String, decisionID: String, gateway: String, policy: String, method: String?, path: String?,
+        time: String, decisionID: String, gateway: String, policy: String?, revision: String? = nil,
+        method: String?, path: String?,
         rule: String?, code: DecisionCode, status: Int, engineStatus: Int?, username: String?, provider: String?,
         scheme: String?, groups: [String]?, scopes: [String]?, token: String?, basicUser: String? = nil,
         latencyMicroseconds: Int
@@ -48,6 +72,7 @@ public struct DecisionLogLine: Sendable, Equatable {
         self.decisionID = decisionID
         self.gateway = gateway
         self.policy = policy
+        self.revision = revision
         self.method = method
         self.path = path
         self.rule = rule
@@ -69,6 +94,10 @@ public struct DecisionLogLine: Sendable, Equatable {
     public var encoded: String {
         var line = JSONLine()
         line.add("basic_user", basicUser)
+        line.add("candidate_code", candidate?.code.rawValue)
+        line.add("candidate_revision", candidate?.revision)
+        line.add("candidate_rule", candidate?.rule)
+        line.add("candidate_status", candidate?.status)
         line.add("code", code.rawValue)
         line.add("decision_id", decisionID)
         line.add("engine_status", engineStatus)
@@ -79,12 +108,14 @@ public struct DecisionLogLine: Sendable, Equatable {
         line.add("path", path)
         line.add("policy", policy)
         line.add("provider", provider)
+        line.add("revision", revision)
         line.add("rule", rule)
         line.add("scheme", scheme)
         line.add("scopes", scopes)
         line.add("status", status)
         line.add("time", time)
         line.add("token", token)
+        line.add("unsigned_bundles", unsignedBundles)
         line.add("username", username)
         return line.finished()
     }
@@ -138,12 +169,22 @@ public struct DecisionLogLine: Sendable, Equatable {
         guard let status = try integer("status") else {
             throw Problem(description: "a decision-log line without `status`")
         }
-        return DecisionLogLine(
+        var parsed = DecisionLogLine(
             time: try required("time"), decisionID: try required("decision_id"), gateway: try required("gateway"),
-            policy: try required("policy"), method: try string("method"), path: try string("path"),
-            rule: try string("rule"), code: code, status: status, engineStatus: try integer("engine_status"),
-            username: try string("username"), provider: try string("provider"), scheme: try string("scheme"),
-            groups: try strings("groups"), scopes: try strings("scopes"), token: try string("token"),
-            basicUser: try string("basic_user"), latencyMicroseconds: try integer("latency_us") ?? 0)
+            policy: try string("policy"), revision: try string("revision"), method: try string("method"),
+            path: try string("path"), rule: try string("rule"), code: code, status: status,
+            engineStatus: try integer("engine_status"), username: try string("username"),
+            provider: try string("provider"), scheme: try string("scheme"), groups: try strings("groups"),
+            scopes: try strings("scopes"), token: try string("token"), basicUser: try string("basic_user"),
+            latencyMicroseconds: try integer("latency_us") ?? 0)
+        parsed.unsignedBundles = object["unsigned_bundles"] == .bool(true) ? true : nil
+        if let candidateCode = try string("candidate_code") {
+            guard let code = DecisionCode(rawValue: candidateCode), let status = try integer("candidate_status"),
+                let revision = try string("candidate_revision")
+            else { throw Problem(description: "a shadow line without a whole candidate decision") }
+            parsed.candidate = Candidate(
+                revision: revision, rule: try string("candidate_rule"), code: code, status: status)
+        }
+        return parsed
     }
 }

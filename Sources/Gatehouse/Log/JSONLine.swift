@@ -52,5 +52,11 @@ package struct JSONLine {
         text += "\"" + key + "\":"
     }
 
+    package mutating func add(_ key: String, _ value: Bool?) {
+        guard let value else { return }
+        start(key)
+        text += value ? "true" : "false"
+    }
+
     package func finished() -> String { text + "}\n" }
 }

@@ -1,15 +1,15 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWS requires: any other character, padding,
 /// or unused low bits that are not zero make the text non-canonical and it is refused.
-enum Base64URL {
+package enum Base64URL {
     /// The bytes of `text`, or nil when it is not canonical unpadded base64url.
-    static func decode(_ text: Substring) -> [UInt8]? {
+    package static func decode(_ text: Substring) -> [UInt8]? {
         let utf8 = text.utf8
         if let decoded = utf8.withContiguousStorageIfAvailable({ decode($0) }) { return decoded }
         return Array(utf8).withUnsafeBufferPointer { decode($0) }
     }
 
     /// The same, for bytes.
-    static func decode(_ input: ArraySlice<UInt8>) -> [UInt8]? {
+    package static func decode(_ input: ArraySlice<UInt8>) -> [UInt8]? {
         input.withUnsafeBufferPointer { decode($0) }
     }
 
@@ -56,7 +56,7 @@ enum Base64URL {
     }
 
     /// The unpadded base64url text of `bytes`.
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         var buffer: UInt32 = 0
