@@ -4,8 +4,9 @@ In one run, on this machine: nginx answering `return 200` (the baseline), Gateho
 (Hummingbird answering without a decision) and Gatehouse's `/v1/auth/nginx` with a cached nanoidp
 token, flooded in turn by wrk; Gatehouse's requests/s as a share of nginx's; then both at half of
 Gatehouse's rate for their latency percentiles, paced by wrk with report.lua and evenly by pace.c
-(compiled here with gcc); Gatehouse with its decision log on; and Gatehouse serving a 10,000-rule
-policy, with its resident memory before and after the flood.
+(compiled here with gcc); Gatehouse with its decision log on, alone and with a shadow policy that
+agrees or disagrees on every request (requests/s and CPU time per request); and Gatehouse serving a
+10,000-rule policy, with its resident memory before and after the flood.
 
 Usage: .venv/bin/python Benchmarks/load/run.py [--gatehouse .build-release/release/gatehouse]
 """
@@ -56,10 +57,12 @@ def large_policy(rules):
 
 
 class Gatehouse:
-    def __init__(self, binary, policy, workdir, log=False):
+    def __init__(self, binary, policy, workdir, log=False, shadow=None):
         command = [binary, "serve", str(policy), "--listen", f"127.0.0.1:{GATEHOUSE}"]
         if log:
             command += ["--decision-log", str(workdir / "decisions.jsonl")]
+        if shadow:
+            command += ["--shadow", str(shadow)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=open(workdir / "gatehouse.log", "a"))
         if not wait_port(GATEHOUSE, timeout=60):
@@ -73,11 +76,41 @@ class Gatehouse:
 
 
 def flood(port, headers, args, path="/v1/auth/nginx"):
+    return flood_counted(port, headers, args, path)[0]
+
+
+def flood_counted(port, headers, args, path="/v1/auth/nginx"):
+    """(requests/s, requests) of one flood."""
     result = wrk(f"http://127.0.0.1:{port}{path}", headers, args.connections, args.seconds)
     failed = sum(result[key] for key in ["connect", "read", "write", "status", "timeout"])
     if failed:
         raise RuntimeError(f"{failed} requests failed: {result}")
-    return result["requests"] / (result["duration_us"] / 1e6)
+    return result["requests"] / (result["duration_us"] / 1e6), result["requests"]
+
+
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def shadow_cost(binary, policy, candidates, headers, args, workdir):
+    """The decision log alone, then with each candidate as a shadow, alternated for `rounds`:
+    requests/s and CPU time per request (less moved by the machine's noise), each a median."""
+    setups = [("decision log, no shadow", None)] + candidates
+    figures = {name: ([], []) for name, _ in setups}
+    for _ in range(args.rounds):
+        for name, candidate in setups:
+            with Gatehouse(binary, policy, workdir, log=True, shadow=candidate) as gatehouse:
+                before = cpu_seconds(gatehouse.process.pid)
+                rate, requests = flood_counted(GATEHOUSE, headers, args)
+                figures[name][0].append(rate)
+                figures[name][1].append((cpu_seconds(gatehouse.process.pid) - before) / requests * 1e6)
+    base = statistics.median(figures[setups[0][0]][1])
+    for name, _ in setups:
+        rates, cpu = figures[name]
+        print(f"{name:45}: {statistics.median(rates):7.0f} req/s, {statistics.median(cpu):5.1f} us CPU/request"
+              f" ({statistics.median(cpu) / base:.2f}x)")
 
 
 def paced(port, headers, rate, args):
@@ -152,6 +185,14 @@ def main():
             peak_small = resident_kib(gatehouse.process.pid)
         with Gatehouse(args.gatehouse, small, workdir, log=True):
             print(f"gatehouse with --decision-log FILE: {flood(GATEHOUSE, headers, args):.0f} req/s")
+        # The shadow's cost: a candidate that agrees on every request, and one whose catch-all rule
+        # is renamed, so every request disagrees and is logged twice.
+        agreeing, disagreeing = workdir / "same.yaml", workdir / "renamed.yaml"
+        agreeing.write_text(small.read_text())
+        disagreeing.write_text(small.read_text().replace("  - id: rest\n", "  - id: rest-next\n"))
+        shadow_cost(args.gatehouse, small, [("with --shadow, agreeing on every request", agreeing),
+                                            ("with --shadow, disagreeing on every request", disagreeing)],
+                    headers, args, workdir)
         with Gatehouse(args.gatehouse, large, workdir) as gatehouse:
             idle_large = resident_kib(gatehouse.process.pid)
             rate = flood(GATEHOUSE, headers, args)
