@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The HTTP adapter: one endpoint per gateway convention, `/v1/decide`, `/healthz`, `/readyz`,
 /// `/metrics`. Every decision is made by the same evaluator as `gatehouse evaluate` and answered
@@ -25,9 +26,19 @@ public enum DecisionServer {
     }
 
     static func router(_ decisions: Decisions, _ setup: ServerSetup) -> Router<BasicRequestContext> {
-        let metrics = setup.metrics
         let router = Router()
         router.middlewares.add(GatewayEndpoints(decisions: decisions))
+        addOperations(to: router, setup)
+        router.post("/v1/decide") { request, _ in
+            let body = try await request.body.collect(upTo: maxDocument)
+            return await decisions.decide(document: String(buffer: body)).response
+        }
+        return router
+    }
+
+    /// `/healthz`, `/metrics` and `/readyz` on `router`.
+    static func addOperations(to router: Router<BasicRequestContext>, _ setup: ServerSetup) {
+        let metrics = setup.metrics
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
             Response(
@@ -39,10 +50,13 @@ public enum DecisionServer {
             return try JSONResponse(readiness, status: readiness.status == "ready" ? .ok : .serviceUnavailable)
                 .response(from: request, context: context)
         }
-        router.post("/v1/decide") { request, _ in
-            let body = try await request.body.collect(upTo: maxDocument)
-            return await decisions.decide(document: String(buffer: body)).response
-        }
+    }
+
+    /// The router of `--health-listen`: only `/healthz`, `/readyz` and `/metrics`, for probes and
+    /// scrapers that hold no client certificate.
+    static func operationsRouter(_ setup: ServerSetup) -> Router<BasicRequestContext> {
+        let router = Router()
+        addOperations(to: router, setup)
         return router
     }
 
@@ -55,13 +69,16 @@ public enum DecisionServer {
             let states = await loaded.verifier.readiness(of: loaded.evaluator.policy.policy.providers)
             providers = states.mapValues { $0 ?? "ready" }
         }
-        let ready = loaded != nil && providers.values.allSatisfy { $0 == "ready" }
+        let ready = loaded != nil && providers.values.allSatisfy { $0 == "ready" } && !setup.drain.isDraining
         let shadow = setup.shadow.map { shadow in
             Readiness.ShadowStatus(
                 policy: shadow.loaded?.file, revision: shadow.loaded?.revision, bundle: setup.shadowBundle?.status)
         }
+        let reason =
+            setup.drain.isDraining
+            ? "draining: the server is stopping" : loaded == nil ? "no policy is in force yet" : nil
         return Readiness(
-            status: ready ? "ready" : "not ready", reason: loaded == nil ? "no policy is in force yet" : nil,
+            status: ready ? "ready" : setup.drain.isDraining ? "draining" : "not ready", reason: reason,
             policy: loaded?.file, policySHA256: loaded?.sha256, revision: loaded?.revision,
             builtAt: loaded?.builtAt.map(RFC3339.format), unsignedBundles: setup.unsignedBundles ? true : nil,
             bundle: setup.bundle?.status, shadow: shadow, providers: providers)
@@ -78,19 +95,65 @@ public enum DecisionServer {
         application(ServerSetup(policy: policy, log: log, metrics: metrics), address: address, clock: clock)
     }
 
-    /// An application serving `setup` on `address`.
+    /// An application serving `setup` on `address`, over TLS with `tls`.
     public static func application(
-        _ setup: ServerSetup, address: BindAddress, clock: @escaping @Sendable () -> Date = { Date() }
+        _ setup: ServerSetup, address: BindAddress, tls: ServerTLS? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) -> some ApplicationProtocol {
         let decisions = Decisions(policy: setup.policy, ledger: setup.ledger, clock: clock)
         return Application(
             router: router(decisions, setup),
             server: HTTPServerBuilder { responder in
-                GatehouseHTTP1Channel(responder: responder, decisions: decisions, configuration: http1)
+                GatehouseHTTP1Channel(responder: responder, decisions: decisions, configuration: http1, tls: tls)
             },
             configuration: .init(address: address, serverName: "gatehouse"),
             logger: Logger(label: "gatehouse") { StandardErrorLogHandler(label: $0) })
     }
+
+    /// Serves `setup` on `address` (and `/healthz`, `/readyz` and `/metrics` alone, over plain
+    /// HTTP, on `health` when given) until SIGINT, or SIGTERM and the drain (``Drain``) after it;
+    /// a second SIGTERM ends the drain at once. Then the listener closes, the requests in flight
+    /// are answered (for at most ``shutdownLimit``) and this returns.
+    public static func run(
+        _ setup: ServerSetup, address: BindAddress, tls: ServerTLS? = nil, health: BindAddress? = nil,
+        report: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let application = application(setup, address: address, tls: tls)
+        let operations: [any Service] =
+            health.map { health in
+                [
+                    Application(
+                        router: operationsRouter(setup), configuration: .init(address: health, serverName: "gatehouse"),
+                        logger: application.logger)
+                ]
+            } ?? []
+        var configuration = ServiceGroupConfiguration(
+            services: [application] + operations, gracefulShutdownSignals: [.sigint], logger: application.logger)
+        configuration.maximumGracefulShutdownDuration = shutdownLimit
+        let group = ServiceGroup(configuration: configuration)
+        signal(SIGTERM, SIG_IGN)
+        let terminate = DispatchSource.makeSignalSource(signal: SIGTERM)
+        let drain = setup.drain
+        terminate.setEventHandler {
+            guard drain.begin() else {
+                report("a second SIGTERM: stopping now\n")
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
+            setup.metrics.draining()
+            report("SIGTERM: draining for \(drain.period) (/readyz answers 503), then stopping\n")
+            Task {
+                try? await Task.sleep(for: drain.period)
+                await group.triggerGracefulShutdown()
+            }
+        }
+        terminate.resume()
+        defer { terminate.cancel() }
+        try await group.run()
+    }
+
+    /// How long the requests in flight are waited for once the listener has closed.
+    static let shutdownLimit = Duration.seconds(10)
 
     /// The largest `/v1/decide` document read.
     static let maxDocument = 1 << 20

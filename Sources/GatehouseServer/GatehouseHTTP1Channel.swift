@@ -5,11 +5,14 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// Hummingbird's HTTP/1.1 child channel with ``ImmediateDecisions`` between NIO's HTTP/1.1 codec
 /// and the conversion to HTTPTypes, where it also takes the place of Hummingbird's connection-state
 /// handler (idle timeout, graceful shutdown), since it sees every request and every response.
-/// Each connection has a ``Handoff``: the router finishes the checks the fast path began.
+/// Each connection has a ``Handoff``: the router finishes the checks the fast path began. With
+/// ``tls``, each connection begins with NIOSSL's handler, made from the context in force when it
+/// was accepted.
 package struct GatehouseHTTP1Channel: HTTPChannelHandler {
     /// A connection: its channel, and what the fast path hands its router.
     package struct Connection: ServerChildChannelValue {
@@ -24,13 +27,17 @@ package struct GatehouseHTTP1Channel: HTTPChannelHandler {
     package var responder: HTTPChannelHandler.Responder
     let decisions: Decisions
     let configuration: HTTP1Channel.Configuration
+    let tls: ServerTLS?
 
     package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let handoff = Handoff()
+            if let tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+            }
             try Self.configure(
                 channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: handoff,
-                configuration: configuration)
+                configuration: configuration, secure: tls != nil)
             return Connection(
                 asyncChannel: try NIOAsyncChannel(
                     wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)),
@@ -41,7 +48,7 @@ package struct GatehouseHTTP1Channel: HTTPChannelHandler {
     /// The pipeline, up to where Hummingbird reads requests as HTTPTypes parts.
     package static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop, decisions: Decisions,
-        handoff: Handoff, configuration: HTTP1Channel.Configuration
+        handoff: Handoff, configuration: HTTP1Channel.Configuration, secure: Bool = false
     ) throws {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
@@ -56,7 +63,7 @@ package struct GatehouseHTTP1Channel: HTTPChannelHandler {
                 state: ConnectionState(
                     idleTimeout: configuration.idleTimeout.map { .nanoseconds($0.nanoseconds) },
                     clock: EventLoopClock(eventLoop: eventLoop))))
-        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
     }
 
     /// Hummingbird's request loop, with each request answered inside the pending check the fast

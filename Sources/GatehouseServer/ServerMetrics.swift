@@ -83,6 +83,21 @@ public final class ServerMetrics: Sendable {
         counter("gatehouse_policy_reloads_total", [("result", succeeded ? "ok" : "failed")]).increment()
     }
 
+    /// Counts a reload of the TLS certificate and key.
+    func tlsReloaded(succeeded: Bool) {
+        counter("gatehouse_tls_reloads_total", [("result", succeeded ? "ok" : "failed")]).increment()
+    }
+
+    /// `gatehouse_tls_certificate_expiry_seconds`: when the certificate being served expires.
+    func certificateLoaded(notAfter: Int) {
+        gauge("gatehouse_tls_certificate_expiry_seconds", []).record(notAfter)
+    }
+
+    /// `gatehouse_draining`: 1 from SIGTERM on, while the server drains.
+    func draining() {
+        gauge("gatehouse_draining", []).record(1)
+    }
+
     /// `gatehouse_policy_info{revision}` (1 for the revision in force, 0 for those before it), or
     /// `gatehouse_shadow_policy_info` for the candidate.
     func revision(_ revision: String, shadow: Bool = false) {

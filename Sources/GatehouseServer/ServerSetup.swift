@@ -1,6 +1,6 @@
 /// What `serve` decides with: the policy in force, where it comes from when a bundle server
 /// feeds it, the candidate of a shadow rollout (and its bundle server), the decision log and the
-/// metrics.
+/// metrics, and the drain that SIGTERM begins.
 public struct ServerSetup: Sendable {
     public let policy: ActivePolicy
     public var log: DecisionLog?
@@ -11,10 +11,13 @@ public struct ServerSetup: Sendable {
     public var shadow: ActivePolicy?
     /// The bundle server keeping ``shadow`` in force, if any.
     public var shadowBundle: BundlePoller?
+    /// Begun by SIGTERM: `/readyz` says so.
+    public var drain: Drain
 
     public init(
         policy: ActivePolicy, log: DecisionLog? = nil, metrics: ServerMetrics = ServerMetrics(),
-        bundle: BundlePoller? = nil, shadow: ActivePolicy? = nil, shadowBundle: BundlePoller? = nil
+        bundle: BundlePoller? = nil, shadow: ActivePolicy? = nil, shadowBundle: BundlePoller? = nil,
+        drain: Drain = Drain(period: .zero)
     ) {
         self.policy = policy
         self.log = log
@@ -22,6 +25,7 @@ public struct ServerSetup: Sendable {
         self.bundle = bundle
         self.shadow = shadow
         self.shadowBundle = shadowBundle
+        self.drain = drain
     }
 
     /// Whether unsigned bundles are taken (said on every log line and in `/readyz`).

@@ -17,8 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \
             (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \
             -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz, /metrics. SIGHUP (or \
-            --watch) reloads the policy; a broken file keeps the running one. Stops on SIGTERM \
-            or SIGINT after the requests in flight are answered.
+            --watch) reloads the policy, and SIGHUP the TLS certificate and key; a broken file keeps \
+            the running one. SIGTERM drains (--drain-seconds), then stops after the requests in \
+            flight are answered; SIGINT stops without draining.
             """
     )
 
@@ -34,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Reload the policy (and a --shadow policy) when a file changes (SIGHUP always reloads).")
     var watch = false
 
+    @OptionGroup(title: "TLS and shutdown")
+    var listener: ListenerServeOptions
+
     @OptionGroup(title: "Bundles and shadow rollout")
     var bundles: BundleServeOptions
 
@@ -44,8 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
         try bundles.validate(policy: policy)
     }
 
-    /// `--listen` as an address: `unix:PATH`, or `host:port`.
-    var address: BindAddress? {
+    /// `--listen` as an address.
+    var address: BindAddress? { Self.address(listen) }
+
+    /// An address: `unix:PATH`, or `host:port`.
+    static func address(_ listen: String) -> BindAddress? {
         if listen.hasPrefix("unix:") {
             let path = String(listen.dropFirst(5))
             return path.isEmpty ? nil : .unixDomainSocket(path: path)
@@ -69,6 +76,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw Loading.usage("`\(socket)` is the socket of a running server; stop it or choose another path")
         }
         let report: @Sendable (String) -> Void = { Standard.error("gatehouse: " + $0) }
+        let tls: ServerTLS?
+        do {
+            tls = try listener.tlsFiles.map { try ServerTLS(files: $0, metrics: metrics) }
+        } catch {
+            Standard.error("gatehouse: \(error)")
+            throw Exit.unreadable
+        }
         let settings = bundles.polls ? try bundles.settings() : nil
         let token = try bundles.token()
         let (active, reloader) = try Self.policy(policy, shadow: false, metrics: metrics, report: report)
@@ -89,17 +103,24 @@ struct ServeCommand: AsyncParsableCommand {
         let reloaders = [reloader, shadowReloader].compactMap { $0 }
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
-        hangup.setEventHandler { for reloader in reloaders { reloader.reload() } }
+        hangup.setEventHandler {
+            for reloader in reloaders { reloader.reload() }
+            if let failure = tls?.reload() {
+                report("the TLS certificate and key were not reloaded; the running ones stay: \(failure)\n")
+            }
+        }
         hangup.resume()
         let background =
             (watch ? reloaders.map { reloader in Task { await reloader.watch() } } : [])
             + [bundle, shadowBundle].compactMap { $0 }.map { poller in Task { await poller.run() } }
-        let place = listen.hasPrefix("unix:") ? listen : "http://\(listen)"
+        let place = listen.hasPrefix("unix:") ? listen : "\(tls == nil ? "http" : "https")://\(listen)"
         let serving = bundles.bundle ?? policy ?? ""
         report("serving \(serving) (revision \(active.loaded?.revision ?? "none")) on \(place)\n")
         let setup = ServerSetup(
-            policy: active, log: log, metrics: metrics, bundle: bundle, shadow: shadow, shadowBundle: shadowBundle)
-        try await DecisionServer.application(setup, address: address!).runService()
+            policy: active, log: log, metrics: metrics, bundle: bundle, shadow: shadow, shadowBundle: shadowBundle,
+            drain: Drain(period: .seconds(listener.drainSeconds)))
+        try await DecisionServer.run(
+            setup, address: address!, tls: tls, health: listener.healthAddress, report: report)
         for task in background { task.cancel() }
         hangup.cancel()
         if let socket { unlink(socket) }

@@ -1,0 +1,271 @@
+"""TLS and client certificates, end to end: `gatehouse serve --tls-cert --tls-key --tls-client-ca`
+with certificates made here by openssl (a gateways CA, and another CA), asked by real nginx
+(`proxy_ssl_certificate`, gateways/tls/nginx.conf) and real Envoy (an upstream TLS transport
+socket, gateways/tls/envoy-cluster.yaml), each spliced into the shipped gateway configuration, in
+front of an echo upstream, with tokens from the running nanoidp. Shown:
+
+- each gateway with the gateways CA's client certificate: allowed as `admin`, 401 without a token;
+- without a client certificate, and with one from another CA: the handshake is refused, the
+  gateway refuses the request (nginx 500, Envoy 403), nothing reaches the upstream, no decision;
+- SIGHUP re-reads the certificate and key: new connections get the new certificate; a broken key
+  keeps the running one; both counted in /metrics;
+- `--health-listen` serves /healthz, /readyz and /metrics, and no decision, over plain HTTP;
+- `serve` refuses to start with a missing certificate or a key of another certificate (exit 65).
+
+Usage: run.py --gatehouse BIN --venv .venv     Prints `tls: N passed, N failed`.
+"""
+import argparse
+import http.client
+import importlib.util
+import os
+import pathlib
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests/support"))
+from harness import Tally, get, nanoidp_token, stop, wait_port  # noqa: E402
+
+spec = importlib.util.spec_from_file_location("gateways_run", ROOT / "Tests/gateways/run.py")
+gateways = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gateways)
+
+GATEHOUSE, UPSTREAM, HEALTH = 19140, 19141, 19148
+NGINX = {"with": 19142, "without": 19143, "stranger": 19144}
+ENVOY = {"with": 19145, "without": 19146, "stranger": 19147}
+NAME = "gatehouse.internal"
+NANOIDP = os.environ.get("GATEHOUSE_NANOIDP", "http://127.0.0.1:9411")
+
+
+def openssl(*arguments):
+    subprocess.run(["openssl", *arguments], check=True, capture_output=True)
+
+
+def make_certificates(folder):
+    """Two CAs; the server's certificate (twice, for the reload) and the gateway's from the first,
+    a stranger's from the second."""
+    for ca in ["gateways-ca", "other-ca"]:
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-keyout", f"{folder}/{ca}.key", "-out", f"{folder}/{ca}.pem", "-subj", f"/CN={ca}")
+    (folder / "server.ext").write_text(f"subjectAltName=DNS:{NAME},IP:127.0.0.1\n")
+    (folder / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name, ca, extensions in [("server", "gateways-ca", "server.ext"), ("server2", "gateways-ca", "server.ext"),
+                                 ("gateway", "gateways-ca", "client.ext"), ("stranger", "other-ca", "client.ext")]:
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                f"{folder}/{name}.key", "-out", f"{folder}/{name}.csr", "-subj", f"/CN={name}")
+        openssl("x509", "-req", "-in", f"{folder}/{name}.csr", "-CA", f"{folder}/{ca}.pem", "-CAkey",
+                f"{folder}/{ca}.key", "-CAcreateserial", "-days", "2", "-out", f"{folder}/{name}.pem",
+                "-extfile", f"{folder}/{extensions}")
+
+
+def client_context(certs, client=None):
+    context = ssl.create_default_context(cafile=str(certs / "gateways-ca.pem"))
+    if client:
+        context.load_cert_chain(str(certs / f"{client}.pem"), str(certs / f"{client}.key"))
+    return context
+
+
+def https(certs, path, client="gateway"):
+    """(status, body, the server's certificate in DER) of one GET over TLS, or the error."""
+    connection = http.client.HTTPSConnection("127.0.0.1", GATEHOUSE, timeout=5,
+                                             context=client_context(certs, client))
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read(), connection.sock.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError) as error:
+        return None, str(error), None
+    finally:
+        connection.close()
+
+
+def der(path):
+    return ssl.PEM_cert_to_DER_cert(path.read_text())
+
+
+def splice(text, start, end, snippet):
+    """`text` with the part from the line `start` up to (not including) `end` replaced by `snippet`."""
+    begin = text.index(start)
+    return text[:begin] + snippet + text[text.index(end, begin):]
+
+
+def tls_values(certs, variant):
+    client = {"with": "gateway", "stranger": "stranger"}.get(variant)
+    return {"GATEHOUSE_CA": certs / "gateways-ca.pem", "GATEHOUSE_NAME": NAME,
+            "CLIENT_CERT": certs / f"{client}.pem" if client else "", "CLIENT_KEY": certs / f"{client}.key" if client else ""}
+
+
+def without_client_certificate(snippet, variant):
+    if variant != "without":
+        return snippet
+    return "\n".join(line for line in snippet.splitlines() if "CLIENT_" not in line) + "\n"
+
+
+def fill(text, values):
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    return text
+
+
+def start_nginx(workdir, certs, variant):
+    prefix = workdir / f"nginx-{variant}"
+    for sub in ["conf", "logs", "tmp"]:
+        (prefix / sub).mkdir(parents=True)
+    snippet = without_client_certificate((ROOT / "gateways/tls/nginx.conf").read_text(), variant)
+    text = splice((ROOT / "gateways/nginx.conf").read_text(), "        location = /_gatehouse {",
+                  "    }\n}", snippet)
+    values = {"GATEHOUSE": f"127.0.0.1:{GATEHOUSE}", "UPSTREAM": f"127.0.0.1:{UPSTREAM}",
+              "LISTEN": f"127.0.0.1:{NGINX[variant]}", **tls_values(certs, variant)}
+    (prefix / "conf/nginx.conf").write_text(fill(text, values))
+    return subprocess.Popen(["/usr/sbin/nginx", "-p", f"{prefix}/", "-c", "conf/nginx.conf", "-e", "stderr"],
+                            stdout=open(workdir / f"nginx-{variant}.log", "w"), stderr=subprocess.STDOUT)
+
+
+def start_envoy(workdir, certs, variant, venv):
+    snippet = without_client_certificate((ROOT / "gateways/tls/envoy-cluster.yaml").read_text(), variant)
+    if variant == "without":
+        snippet = snippet.replace("          tls_certificates:\n", "")
+    text = splice((ROOT / "gateways/envoy.yaml").read_text(), "  - name: gatehouse\n", "  - name: app\n", snippet)
+    text = text.replace("uri: http://{{GATEHOUSE}}", "uri: https://{{GATEHOUSE}}")
+    values = {"GATEHOUSE": f"{NAME}:{GATEHOUSE}", "GATEHOUSE_PORT": GATEHOUSE, "UPSTREAM_PORT": UPSTREAM,
+              "LISTEN_PORT": ENVOY[variant], **tls_values(certs, variant)}
+    config = workdir / f"envoy-{variant}.yaml"
+    config.write_text(fill(text, values))
+    return subprocess.Popen(
+        [f"{venv}/bin/envoy", "-c", str(config), "--concurrency", "1", "--disable-hot-restart", "--log-level",
+         "warn", "--base-id", str(10 + list(ENVOY).index(variant))],
+        stdout=open(workdir / f"envoy-{variant}.log", "w"), stderr=subprocess.STDOUT)
+
+
+def metric(certs, name):
+    _, body, _ = https(certs, "/metrics")
+    match = re.search(rf"^{re.escape(name)} (\S+)$", body.decode() if isinstance(body, bytes) else "", re.M)
+    return float(match.group(1)) if match else None
+
+
+def check_gateways(tally, certs, token, log):
+    bearer = {"Authorization": f"Bearer {token}"}
+    refused_status = {"nginx": 500, "envoy": 403}
+    for gateway, ports in [("nginx", NGINX), ("envoy", ENVOY)]:
+        gateways.Echo.seen.clear()
+        status, _, body = get(ports["with"], "/rest/things", bearer)
+        seen = gateways.json.loads(body).get("x-auth-user") if status == 200 else None
+        tally.check(status == 200 and seen == ["admin"],
+                    f"{gateway} with the gateways CA's certificate: allowed as admin ({status} {seen})")
+        status, _, _ = get(ports["with"], "/rest/things")
+        tally.check(status == 401, f"{gateway} with its certificate, no token: 401 ({status})")
+        for variant in ["without", "stranger"]:
+            decided = len(log.read_text().splitlines())
+            gateways.Echo.seen.clear()
+            status, _, _ = get(ports[variant], "/rest/things", bearer)
+            tally.check(status == refused_status[gateway] and not gateways.Echo.seen
+                        and len(log.read_text().splitlines()) == decided,
+                        f"{gateway} {variant} a client certificate of the gateways CA: refused "
+                        f"({status}, expected {refused_status[gateway]}), nothing upstream, no decision")
+
+
+def check_reload(tally, certs, gatehouse, workdir):
+    server_pem, server_key = workdir / "serving.pem", workdir / "serving.key"
+    shutil.copy(certs / "server2.pem", server_pem)
+    shutil.copy(certs / "server2.key", server_key)
+    gatehouse.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while time.time() < deadline and https(certs, "/healthz")[2] != der(certs / "server2.pem"):
+        time.sleep(0.1)
+    status, _, peer = https(certs, "/healthz")
+    tally.check(status == 200 and peer == der(certs / "server2.pem"),
+                f"after SIGHUP a new connection gets the new certificate ({status})")
+    tally.check(metric(certs, 'gatehouse_tls_reloads_total{result="ok"}') == 1, "the reload is counted")
+    server_key.write_text("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    gatehouse.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while time.time() < deadline and metric(certs, 'gatehouse_tls_reloads_total{result="failed"}') != 1:
+        time.sleep(0.1)
+    status, _, peer = https(certs, "/healthz")
+    tally.check(status == 200 and peer == der(certs / "server2.pem")
+                and metric(certs, 'gatehouse_tls_reloads_total{result="failed"}') == 1,
+                f"a broken key keeps the running certificate, and the failure is counted ({status})")
+
+
+def check_refusals_at_start(tally, binary, certs, workdir):
+    policy = str(ROOT / "Tests/gateways/policy.yaml")
+    for name, cert, key, says in [
+            ("a missing certificate", workdir / "absent.pem", certs / "server.key", "cannot be read"),
+            ("the key of another certificate", certs / "server.pem", certs / "gateway.key", "does not belong")]:
+        result = subprocess.run([binary, "serve", policy, "--listen", "127.0.0.1:19149", "--tls-cert", str(cert),
+                                 "--tls-key", str(key)], capture_output=True, text=True, timeout=20)
+        secret = certs.joinpath("gateway.key").read_text().splitlines()[1]
+        tally.check(result.returncode == 65 and says in result.stderr and secret not in result.stderr,
+                    f"serve refuses {name}: exit 65, `{says}`, no key material ({result.returncode} {result.stderr!r})")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gatehouse", required=True)
+    parser.add_argument("--venv", required=True)
+    args = parser.parse_args()
+    tally = Tally("tls")
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-tls-"))
+    os.chmod(workdir, 0o755)
+    certs = workdir / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    for name in ["gateway", "stranger"]:
+        os.chmod(certs / f"{name}.key", 0o644)  # nginx's worker reads it
+    shutil.copy(certs / "server.pem", workdir / "serving.pem")
+    shutil.copy(certs / "server.key", workdir / "serving.key")
+    upstream = gateways.http.server.ThreadingHTTPServer(("127.0.0.1", UPSTREAM), gateways.Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    log = workdir / "decisions.jsonl"
+    gatehouse = subprocess.Popen(
+        [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
+         "--tls-cert", str(workdir / "serving.pem"), "--tls-key", str(workdir / "serving.key"),
+         "--tls-client-ca", str(certs / "gateways-ca.pem"), "--decision-log", str(log),
+         "--health-listen", f"127.0.0.1:{HEALTH}"],
+        stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
+    processes = []
+    try:
+        if not wait_port(GATEHOUSE):
+            raise RuntimeError("gatehouse did not start")
+        status, body, peer = https(certs, "/healthz")
+        tally.check(status == 200 and peer == der(certs / "server.pem"),
+                    f"a client with the gateways CA's certificate is served ({status} {body!r})")
+        for client, label in [(None, "without a client certificate"), ("stranger", "with another CA's certificate")]:
+            status, error, _ = https(certs, "/healthz", client)
+            tally.check(status is None, f"a client {label} is refused in the handshake ({status} {error})")
+        try:
+            status = get(GATEHOUSE, "/healthz", timeout=3)[0]
+        except (OSError, http.client.HTTPException):
+            status = None
+        tally.check(status is None, f"plain HTTP gets no answer ({status})")
+        answers = {path: get(HEALTH, path, {"X-Original-URI": "/rest/public/x", "X-Original-Method": "GET"})[0]
+                   for path in ["/healthz", "/readyz", "/metrics", "/v1/auth/nginx"]}
+        tally.check(answers == {"/healthz": 200, "/readyz": 200, "/metrics": 200, "/v1/auth/nginx": 404},
+                    f"--health-listen serves /healthz, /readyz and /metrics over plain HTTP, no decisions ({answers})")
+        processes = [start_nginx(workdir, certs, variant) for variant in NGINX]
+        processes += [start_envoy(workdir, certs, variant, os.path.abspath(args.venv)) for variant in ENVOY]
+        for ports in [NGINX, ENVOY]:  # only a gateway with the right certificate routes
+            if not gateways.wait_routed(ports["with"]) or not all(wait_port(ports[v]) for v in ["without", "stranger"]):
+                raise RuntimeError(f"the gateways on {ports} did not start")
+        check_gateways(tally, certs, nanoidp_token(NANOIDP), log)
+        check_reload(tally, certs, gatehouse, workdir)
+        check_refusals_at_start(tally, args.gatehouse, certs, workdir)
+    finally:
+        stop(gatehouse, *processes)
+        upstream.shutdown()
+        if tally.failed == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"(logs in {workdir})")
+    return tally.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
