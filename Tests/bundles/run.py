@@ -21,7 +21,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -354,10 +353,7 @@ def main():
             load.kill()
         stop(nginx, lone, *replicas.values())
         echo.shutdown()
-        if tally.failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"(logs in {workdir})")
+        tally.clean_up(workdir)
     return tally.close()
 
 

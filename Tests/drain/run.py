@@ -15,7 +15,6 @@ import http.server
 import json
 import os
 import pathlib
-import shutil
 import signal
 import socket
 import subprocess
@@ -161,10 +160,7 @@ def main():
             load.kill()
         stop(gatehouse)
         provider.shutdown()
-        if tally.failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"(logs in {workdir})")
+        tally.clean_up(workdir)
     return tally.close()
 
 

@@ -10,7 +10,6 @@ import http.server
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -207,10 +206,7 @@ def main():
     finally:
         stop(gatehouse, *processes.values())
         upstream.shutdown()
-        if tally.failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"(logs in {workdir})")
+        tally.clean_up(workdir)
     return tally.close()
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -140,10 +139,7 @@ def main():
         if load is not None and load.poll() is None:
             load.kill()
         stop(gatehouse)
-        if tally.failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"(logs in {workdir})")
+        tally.clean_up(workdir)
     return tally.close()
 
 

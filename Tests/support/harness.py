@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,6 +60,13 @@ class Tally:
             self.failed += 1
             print(f"FAIL {label}")
         return ok
+
+    def clean_up(self, workdir):
+        """Removes a test's working folder when every check passed; else says where its logs are."""
+        if self.failed == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"(logs in {workdir})")
 
     def close(self):
         print(f"{self.name}: {self.passed} passed, {self.failed} failed")

@@ -260,10 +260,7 @@ def main():
     finally:
         stop(gatehouse, *processes)
         upstream.shutdown()
-        if tally.failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"(logs in {workdir})")
+        tally.clean_up(workdir)
     return tally.close()
 
 
