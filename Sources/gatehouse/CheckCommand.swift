@@ -29,7 +29,7 @@ struct CheckCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Print the lines of a gateway's configuration (nginx, envoy, traefik or caddy) that carry the policy's identity headers.",
+            "Print the lines of a gateway's configuration (nginx, envoy, traefik, caddy or ingress-nginx) that carry the policy's identity headers.",
             valueName: "gateway"))
     var gatewayConfig: GatewayConfiguration?
 

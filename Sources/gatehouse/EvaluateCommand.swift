@@ -59,7 +59,7 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Read the flags as this gateway's check request (nginx, envoy or forward) and print serve's answer.",
+            "Read the flags as this gateway's check request (nginx, envoy, forward or ingress-nginx) and print serve's answer.",
             valueName: "gateway"))
     var gateway: GatewayConvention?
 

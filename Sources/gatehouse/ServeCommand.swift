@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \
             (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \
-            -Uri, -Host; Traefik and Caddy), POST /v1/decide, /healthz, /readyz, /metrics. SIGHUP (or \
+            -Uri, -Host; Traefik and Caddy), /v1/auth/ingress-nginx (X-Original-URL, \
+            X-Original-Method), POST /v1/decide, /healthz, /readyz, /metrics. SIGHUP (or \
             --watch) reloads the policy, and SIGHUP the TLS certificate and key; a broken file keeps \
             the running one. SIGTERM drains (--drain-seconds), then stops after the requests in \
             flight are answered; SIGINT stops without draining.

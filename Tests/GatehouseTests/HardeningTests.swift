@@ -151,6 +151,14 @@ import Testing
                     ("X-Forwarded-Host", "b"),
                 ]
             ),
+            (
+                .ingressNginx,
+                [("X-Original-URL", "http://h/a"), ("X-Original-URL", "http://h/b"), ("X-Original-Method", "GET")]
+            ),
+            (
+                .ingressNginx,
+                [("X-Original-URL", "http://h/a"), ("X-Original-Method", "GET"), ("X-Original-Method", "PUT")]
+            ),
         ] as [(GatewayConvention, [(String, String)])])
     func duplicateOriginalHeadersAreRefused(_ convention: GatewayConvention, _ headers: [(String, String)]) {
         let check = CheckRequest(
@@ -170,6 +178,33 @@ import Testing
             headers: [(name: "X-Original-URI", value: " /status \t"), (name: "X-Original-Method", value: "GET\t")])
         let original = try GatewayConvention.nginx.originalRequest(of: check).get()
         #expect((original.target, original.method) == ("/status", "GET"))
+    }
+
+    /// ingress-nginx's door reads the host and target of `X-Original-URL` and nothing else: a URL
+    /// without an http(s) scheme, a host or a path, or with user information, is refused; the URL
+    /// is not passed on as a header (it is this door's own, not an override here).
+    @Test(
+        arguments: [
+            ("https://api.example.com/rest/x?y=1", "api.example.com", "/rest/x?y=1"),
+            ("HTTP://api.example.com:8443/", "api.example.com:8443", "/"),
+            ("http://h/a#frag", "h", "/a#frag"),
+            ("/rest/x", nil, nil), ("ftp://h/a", nil, nil), ("https://h", nil, nil), ("https:///a", nil, nil),
+            ("https://user@h/a", nil, nil), ("https://h?x/a", nil, nil),
+        ] as [(String, String?, String?)])
+    func ingressNginxReadsTheURL(_ url: String, _ host: String?, _ target: String?) throws {
+        let check = CheckRequest(
+            method: "GET", target: "/v1/auth/ingress-nginx", authority: "gatehouse",
+            headers: [
+                (name: "X-Original-URL", value: url), (name: "X-Original-Method", value: "GET"),
+                (name: "X-Original-URI", value: "/ignored"),
+            ])
+        switch GatewayConvention.ingressNginx.originalRequest(of: check) {
+        case .success(let original):
+            #expect(original.host == host && original.target == target)
+            #expect(!original.headers.contains { $0.name.lowercased() == "x-original-url" })
+        case .failure(let refused):
+            #expect(host == nil && refused.decision.code == .requestMissingOriginal)
+        }
     }
 
     /// A malformed `Authorization` value is never echoed in a decision.

@@ -59,6 +59,10 @@ import Testing
             name: "check-gateway-config-caddy",
             arguments: ["check", "--gateway-config", "caddy", "Tests/gateways/policy.yaml"],
             status: 0),
+        Case(
+            name: "check-gateway-config-ingress-nginx",
+            arguments: ["check", "--gateway-config", "ingress-nginx", "Tests/gateways/policy.yaml"],
+            status: 0),
         Case(name: "test-policies", arguments: ["test", "--coverage", "policies"], status: 0),
         Case(name: "test-failing", arguments: ["test", "\(testFiles)/failing.test.yaml"], status: 1),
         Case(

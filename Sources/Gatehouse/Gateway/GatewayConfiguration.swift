@@ -4,6 +4,7 @@
 /// `gatehouse check --gateway-config GATEWAY` prints them for a policy's own.
 public enum GatewayConfiguration: String, Sendable, CaseIterable {
     case nginx, envoy, traefik, caddy
+    case ingressNginx = "ingress-nginx"
 
     /// The lines for `headers`, with a comment saying where they go.
     public func lines(for headers: [UpstreamHeader]) -> String {
@@ -29,6 +30,10 @@ public enum GatewayConfiguration: String, Sendable, CaseIterable {
         case .traefik:
             return "# forwardAuth drops the clients' copies of these and copies Gatehouse's.\n"
                 + "authResponseHeaders: [\(names.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+        case .ingressNginx:
+            return
+                "# The Ingress's annotation: ingress-nginx sets each from Gatehouse's answer, replacing a client's copy.\n"
+                + "nginx.ingress.kubernetes.io/auth-response-headers: \"\(names.joined(separator: ", "))\"\n"
         case .caddy:
             return "# In a `route`, before forward_auth: drop the clients' copies; forward_auth copies Gatehouse's.\n"
                 + names.map { "request_header -\($0)\n" }.joined()

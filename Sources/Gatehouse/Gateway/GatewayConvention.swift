@@ -10,6 +10,9 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
     case envoy
     /// Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`.
     case forward
+    /// ingress-nginx's `auth-url`: `X-Original-URL` (the whole URL, which ingress-nginx sets) and
+    /// `X-Original-Method`. `X-Original-URI` is nginx's convention, not read here.
+    case ingressNginx = "ingress-nginx"
 
     /// The endpoint's path prefix (literals: it is read for every request).
     public var prefix: String {
@@ -17,6 +20,7 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
         case .nginx: "/v1/auth/nginx"
         case .envoy: "/v1/auth/envoy"
         case .forward: "/v1/auth/forward"
+        case .ingressNginx: "/v1/auth/ingress-nginx"
         }
     }
 
@@ -70,15 +74,57 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
                 return .failure(
                     .missing("the forward-auth request carries no X-Forwarded-Uri or X-Forwarded-Method"))
             }
+        case .ingressNginx:
+            return Self.ingressNginxRequest(of: check)
         }
     }
 
-    /// The status this gateway is sent for `decision`. nginx turns anything but 2xx/401/403 into
-    /// 500, so 400 and 503 become 403 there; Envoy, Traefik and Caddy pass the status on to the
+    /// ingress-nginx's original request: the authority and target of `X-Original-URL`, its method
+    /// from `X-Original-Method`. The URL is this door's own header, so it is not an override
+    /// header here, and it is not passed on with the request's headers. ingress-nginx sets it on
+    /// every check, replacing any copy a client sent.
+    private static func ingressNginxRequest(of check: CheckRequest) -> Result<APIRequest, MissingOriginal> {
+        let url: String
+        let method: String
+        switch (check.only("x-original-url"), check.only("x-original-method")) {
+        case (.once(let original), .once(let verb)): (url, method) = (original, verb)
+        case (.twice, _), (_, .twice):
+            return .failure(.duplicate("the ingress-nginx request carries X-Original-URL or X-Original-Method twice"))
+        default:
+            return .failure(.missing("the ingress-nginx request carries no X-Original-URL or X-Original-Method"))
+        }
+        guard let (authority, target) = absoluteURL(url) else {
+            return .failure(
+                .missing("the ingress-nginx request's X-Original-URL is not an http(s) URL with a host and a path"))
+        }
+        let headers = check.headers.filter { !$0.name.equalsIgnoringCase("x-original-url") }
+        return .success(APIRequest(method: method, target: target, host: authority, headers: headers))
+    }
+
+    /// The authority and the target (from its first `/`) of an `http://` or `https://` URL, when
+    /// both are there.
+    static func absoluteURL(_ url: String) -> (authority: String, target: String)? {
+        let lowered = url.prefix(8).lowercased()
+        let rest: Substring
+        if lowered.hasPrefix("http://") {
+            rest = url.dropFirst(7)
+        } else if lowered.hasPrefix("https://") {
+            rest = url.dropFirst(8)
+        } else {
+            return nil
+        }
+        guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex else { return nil }
+        let authority = rest[..<slash]
+        guard !authority.contains(where: { $0 == "?" || $0 == "#" || $0 == "@" }) else { return nil }
+        return (String(authority), String(rest[slash...]))
+    }
+
+    /// The status this gateway is sent for `decision`. nginx (and so ingress-nginx) turns anything
+    /// but 2xx/401/403 into 500, so 400 and 503 become 403 there; Envoy, Traefik and Caddy pass the status on to the
     /// client, so it stays as decided.
     public func status(for decision: Decision) -> Int {
         switch (self, decision.status) {
-        case (.nginx, 400), (.nginx, 503): 403
+        case (.nginx, 400), (.nginx, 503), (.ingressNginx, 400), (.ingressNginx, 503): 403
         case (_, let status): status
         }
     }
