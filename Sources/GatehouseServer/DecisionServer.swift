@@ -61,7 +61,7 @@ public enum DecisionServer {
     }
 
     /// What `/readyz` says of `setup`: ready when a policy is in force and every provider it
-    /// names can be used.
+    /// names can be used, and the server is not draining.
     static func readiness(_ setup: ServerSetup) async -> Readiness {
         let loaded = setup.policy.loaded
         var providers: [String: String] = [:]
@@ -69,16 +69,16 @@ public enum DecisionServer {
             let states = await loaded.verifier.readiness(of: loaded.evaluator.policy.policy.providers)
             providers = states.mapValues { $0 ?? "ready" }
         }
-        let ready = loaded != nil && providers.values.allSatisfy { $0 == "ready" } && !setup.drain.isDraining
+        let draining = setup.drain.isDraining
+        let usable = loaded != nil && providers.values.allSatisfy { $0 == "ready" }
         let shadow = setup.shadow.map { shadow in
             Readiness.ShadowStatus(
                 policy: shadow.loaded?.file, revision: shadow.loaded?.revision, bundle: setup.shadowBundle?.status)
         }
-        let reason =
-            setup.drain.isDraining
-            ? "draining: the server is stopping" : loaded == nil ? "no policy is in force yet" : nil
+        let status = draining ? "draining" : usable ? "ready" : "not ready"
+        let reason = draining ? "draining: the server is stopping" : loaded == nil ? "no policy is in force yet" : nil
         return Readiness(
-            status: ready ? "ready" : setup.drain.isDraining ? "draining" : "not ready", reason: reason,
+            status: status, reason: reason,
             policy: loaded?.file, policySHA256: loaded?.sha256, revision: loaded?.revision,
             builtAt: loaded?.builtAt.map(RFC3339.format), unsignedBundles: setup.unsignedBundles ? true : nil,
             bundle: setup.bundle?.status, shadow: shadow, providers: providers)

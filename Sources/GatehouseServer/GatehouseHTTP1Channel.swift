@@ -33,7 +33,8 @@ package struct GatehouseHTTP1Channel: HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             let handoff = Handoff()
             if let tls {
-                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                try channel.pipeline.syncOperations.addHandlers(
+                    NIOSSLServerHandler(context: tls.context), TLSRefusals(metrics: tls.metrics))
             }
             try Self.configure(
                 channel.pipeline.syncOperations, on: channel.eventLoop, decisions: decisions, handoff: handoff,

@@ -88,6 +88,11 @@ public final class ServerMetrics: Sendable {
         counter("gatehouse_tls_reloads_total", [("result", succeeded ? "ok" : "failed")]).increment()
     }
 
+    /// Counts a connection whose TLS handshake was refused.
+    func tlsRefused() {
+        counter("gatehouse_tls_handshake_failures_total", []).increment()
+    }
+
     /// `gatehouse_tls_certificate_expiry_seconds`: when the certificate being served expires.
     func certificateLoaded(notAfter: Int) {
         gauge("gatehouse_tls_certificate_expiry_seconds", []).record(notAfter)

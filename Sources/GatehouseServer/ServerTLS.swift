@@ -30,7 +30,7 @@ public final class ServerTLS: Sendable {
 
     public let files: Files
     private let current: Mutex<NIOSSLContext>
-    private let metrics: ServerMetrics
+    let metrics: ServerMetrics
 
     /// Serves with the context `files` make, or throws why it cannot.
     public init(files: Files, metrics: ServerMetrics) throws(Failure) {

@@ -5,7 +5,8 @@ socket, gateways/tls/envoy-cluster.yaml), each spliced into the shipped gateway 
 front of an echo upstream, with tokens from the running nanoidp. Shown:
 
 - each gateway with the gateways CA's client certificate: allowed as `admin`, 401 without a token;
-- without a client certificate, and with one from another CA: the handshake is refused, the
+- without a client certificate, with one from another CA, and in plain HTTP: the handshake is
+  refused (and counted in /metrics); through a gateway, the
   gateway refuses the request (nginx 500, Envoy 403), nothing reaches the upstream, no decision;
 - SIGHUP re-reads the certificate and key: new connections get the new certificate; a broken key
   keeps the running one; both counted in /metrics;
@@ -245,6 +246,9 @@ def main():
         except (OSError, http.client.HTTPException):
             status = None
         tally.check(status is None, f"plain HTTP gets no answer ({status})")
+        # Counted: the three above, and wait_port's bare connect (a port probe fails the same way).
+        refused = metric(certs, "gatehouse_tls_handshake_failures_total")
+        tally.check(refused == 4, f"the failed handshakes are counted, once each ({refused}, expected 4)")
         answers = {path: get(HEALTH, path, {"X-Original-URI": "/rest/public/x", "X-Original-Method": "GET"})[0]
                    for path in ["/healthz", "/readyz", "/metrics", "/v1/auth/nginx"]}
         tally.check(answers == {"/healthz": 200, "/readyz": 200, "/metrics": 200, "/v1/auth/nginx": 404},
