@@ -50,11 +50,15 @@ class Echo(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def render(name, values):
-    text = (ROOT / "gateways" / name).read_text()
+def fill(text, values):
+    """`text` with each `{{KEY}}` replaced by its value."""
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", str(value))
     return text
+
+
+def render(name, values):
+    return fill((ROOT / "gateways" / name).read_text(), values)
 
 
 def start_gateways(workdir, venv):

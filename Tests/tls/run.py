@@ -109,12 +109,6 @@ def without_client_certificate(snippet, variant):
     return "\n".join(line for line in snippet.splitlines() if "CLIENT_" not in line) + "\n"
 
 
-def fill(text, values):
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", str(value))
-    return text
-
-
 def start_nginx(workdir, certs, variant):
     prefix = workdir / f"nginx-{variant}"
     for sub in ["conf", "logs", "tmp"]:
@@ -124,7 +118,7 @@ def start_nginx(workdir, certs, variant):
                   "    }\n}", snippet)
     values = {"GATEHOUSE": f"127.0.0.1:{GATEHOUSE}", "UPSTREAM": f"127.0.0.1:{UPSTREAM}",
               "LISTEN": f"127.0.0.1:{NGINX[variant]}", **tls_values(certs, variant)}
-    (prefix / "conf/nginx.conf").write_text(fill(text, values))
+    (prefix / "conf/nginx.conf").write_text(gateways.fill(text, values))
     return subprocess.Popen(["/usr/sbin/nginx", "-p", f"{prefix}/", "-c", "conf/nginx.conf", "-e", "stderr"],
                             stdout=open(workdir / f"nginx-{variant}.log", "w"), stderr=subprocess.STDOUT)
 
@@ -138,7 +132,7 @@ def start_envoy(workdir, certs, variant, venv):
     values = {"GATEHOUSE": f"{NAME}:{GATEHOUSE}", "GATEHOUSE_PORT": GATEHOUSE, "UPSTREAM_PORT": UPSTREAM,
               "LISTEN_PORT": ENVOY[variant], **tls_values(certs, variant)}
     config = workdir / f"envoy-{variant}.yaml"
-    config.write_text(fill(text, values))
+    config.write_text(gateways.fill(text, values))
     return subprocess.Popen(
         [f"{venv}/bin/envoy", "-c", str(config), "--concurrency", "1", "--disable-hot-restart", "--log-level",
          "warn", "--base-id", str(10 + list(ENVOY).index(variant))],
