@@ -7,6 +7,8 @@ struct Answer: Sendable {
     let status: Int
     let headers: [(name: String, value: String)]
     let body: String?
+    /// The revision of the policy that decided, when one did.
+    let revision: String?
 
     /// Renders `decision`, made under the policy `revision`, for `door`: a gateway's answer in its
     /// convention, or for `/v1/decide` the decision as JSON (200; 400 when the request document
@@ -14,11 +16,11 @@ struct Answer: Sendable {
     init(_ decision: Decision, id: String, revision: String?, door: Door) {
         self.decision = decision
         self.id = id
-        switch door {
-        case .gateway(let convention):
+        self.revision = revision
+        if let convention = door.convention {
             let answer = GatewayAnswer(decision, for: convention, decisionID: id, revision: revision)
             (status, headers, body) = (answer.status, answer.headers, answer.body)
-        case .decide:
+        } else {
             var decision = decision
             decision.decisionID = id
             status = decision.code == .requestMalformed ? 400 : 200

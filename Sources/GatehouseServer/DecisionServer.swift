@@ -100,8 +100,16 @@ public enum DecisionServer {
         _ setup: ServerSetup, address: BindAddress, tls: ServerTLS? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) -> some ApplicationProtocol {
-        let decisions = Decisions(policy: setup.policy, ledger: setup.ledger, clock: clock)
-        return Application(
+        application(
+            Decisions(policy: setup.policy, ledger: setup.ledger, clock: clock), setup, address: address, tls: tls)
+    }
+
+    /// An application answering with `decisions` (shared with the gRPC door, so one ledger and
+    /// one shadow count every answer).
+    static func application(
+        _ decisions: Decisions, _ setup: ServerSetup, address: BindAddress, tls: ServerTLS?
+    ) -> some ApplicationProtocol {
+        Application(
             router: router(decisions, setup),
             server: HTTPServerBuilder { responder in
                 GatehouseHTTP1Channel(responder: responder, decisions: decisions, configuration: http1, tls: tls)
@@ -111,14 +119,16 @@ public enum DecisionServer {
     }
 
     /// Serves `setup` on `address` (and `/healthz`, `/readyz` and `/metrics` alone, over plain
-    /// HTTP, on `health` when given) until SIGINT, or SIGTERM and the drain (``Drain``) after it;
+    /// HTTP, on `health` when given; Envoy's gRPC door on `grpc` when given) until SIGINT, or SIGTERM and the drain (``Drain``) after it;
     /// a second SIGTERM ends the drain at once. Then the listener closes, the requests in flight
     /// are answered (for at most ``shutdownLimit``) and this returns.
     public static func run(
         _ setup: ServerSetup, address: BindAddress, tls: ServerTLS? = nil, health: BindAddress? = nil,
-        report: @escaping @Sendable (String) -> Void
+        grpc: GRPCListener? = nil, report: @escaping @Sendable (String) -> Void
     ) async throws {
-        let application = application(setup, address: address, tls: tls)
+        let decisions = Decisions(policy: setup.policy, ledger: setup.ledger, clock: { Date() })
+        let application = application(decisions, setup, address: address, tls: tls)
+        let door: [any Service] = try grpc.map { [GRPCService(server: try $0.server(decisions, setup))] } ?? []
         let operations: [any Service] =
             health.map { health in
                 [
@@ -128,7 +138,7 @@ public enum DecisionServer {
                 ]
             } ?? []
         var configuration = ServiceGroupConfiguration(
-            services: [application] + operations, gracefulShutdownSignals: [.sigint], logger: application.logger)
+            services: [application] + operations + door, gracefulShutdownSignals: [.sigint], logger: application.logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         let group = ServiceGroup(configuration: configuration)
         signal(SIGTERM, SIG_IGN)
@@ -163,5 +173,12 @@ public enum DecisionServer {
     package static let http1 = HTTP1Channel.Configuration(
         idleTimeout: .seconds(60),
         httpDecoderConfiguration: .init(
-            maxHeaderFieldSize: 32 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100))
+            maxHeaderFieldSize: maxHeaderField, maxHeaderListSize: maxHeaderList, maxHeaderFieldCount: maxHeaderFields))
+
+    /// The largest header field a check request may carry, by any door.
+    static let maxHeaderField = 32 * 1024
+    /// The most header bytes a check request may carry.
+    static let maxHeaderList = 64 * 1024
+    /// The most header fields a check request may carry.
+    static let maxHeaderFields = 100
 }

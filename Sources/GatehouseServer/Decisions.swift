@@ -26,25 +26,41 @@ package struct Decisions: Sendable {
     /// Decides `check` as far as it can without waiting.
     func begin(_ check: CheckRequest, _ convention: GatewayConvention) -> Step {
         let started = ContinuousClock.now
-        let loaded = policy.loaded
-        let now = clock()
         switch convention.originalRequest(of: check) {
         case .failure(let missing):
-            let asked = Asked(
-                door: .gateway(convention), original: nil, headers: check.headers, policy: loaded, now: now,
-                started: started)
-            return .answered(ledger.answer(missing.decision, to: asked))
+            return .answered(
+                refuse(missing.decision, door: .gateway(convention), headers: check.headers, since: started))
         case .success(let original):
-            let asked = Asked(
-                door: .gateway(convention), original: original, headers: check.headers, policy: loaded,
-                now: now, started: started)
-            guard let loaded else { return .answered(ledger.answer(Self.noPolicy, to: asked)) }
-            switch loaded.evaluator.begin(original, verifier: loaded.verifier, now: now) {
-            case .decided(let decision): return .answered(ledger.answer(decision, to: asked))
-            case .pending(let pending):
-                return .pending(PendingCheck(asked: asked, pending: pending, target: check.target))
-            }
+            return begin(
+                original, door: .gateway(convention), headers: check.headers, target: check.target, since: started)
         }
+    }
+
+    /// Decides `original`, asked for by `door` in a request with `headers` and its own `target`,
+    /// as far as it can without waiting.
+    func begin(
+        _ original: APIRequest, door: Door, headers: [(name: String, value: String)], target: String,
+        since started: ContinuousClock.Instant = .now
+    ) -> Step {
+        let loaded = policy.loaded
+        let now = clock()
+        let asked = Asked(door: door, original: original, headers: headers, policy: loaded, now: now, started: started)
+        guard let loaded else { return .answered(ledger.answer(Self.noPolicy, to: asked)) }
+        switch loaded.evaluator.begin(original, verifier: loaded.verifier, now: now) {
+        case .decided(let decision): return .answered(ledger.answer(decision, to: asked))
+        case .pending(let pending): return .pending(PendingCheck(asked: asked, pending: pending, target: target))
+        }
+    }
+
+    /// Answers `decision`, a refusal made before any policy applied, asked for by `door` in a
+    /// request with `headers`.
+    func refuse(
+        _ decision: Decision, door: Door, headers: [(name: String, value: String)],
+        since started: ContinuousClock.Instant = .now
+    ) -> Answer {
+        let asked = Asked(
+            door: door, original: nil, headers: headers, policy: policy.loaded, now: clock(), started: started)
+        return ledger.answer(decision, to: asked)
     }
 
     /// Verifies a pending check's credential and answers.
@@ -58,18 +74,20 @@ package struct Decisions: Sendable {
     func refuse(_ check: CheckRequest, _ convention: GatewayConvention, _ code: DecisionCode, reason: String)
         -> Answer
     {
-        let asked = Asked(
-            door: .gateway(convention), original: nil, headers: check.headers, policy: policy.loaded, now: clock(),
-            started: .now)
-        return ledger.answer(.refusal(code, reason: reason), to: asked)
+        refuse(.refusal(code, reason: reason), door: .gateway(convention), headers: check.headers)
+    }
+
+    /// Decides `step`'s check, waiting for verification when it must.
+    func answer(_ step: Step) async -> Answer {
+        switch step {
+        case .answered(let answer): return answer
+        case .pending(let pending): return await finish(pending)
+        }
     }
 
     /// Decides `check`, waiting for verification when it must.
     func answer(_ check: CheckRequest, _ convention: GatewayConvention) async -> Answer {
-        switch begin(check, convention) {
-        case .answered(let answer): return answer
-        case .pending(let pending): return await finish(pending)
-        }
+        await answer(begin(check, convention))
     }
 
     /// The refusal of every request while no policy is active (a server fed by a bundle server

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCertificateReloading
 import NIOSSL
 import Synchronization
 
@@ -9,7 +10,9 @@ import Synchronization
 ///
 /// Hummingbird's `TLSChannel` holds one context for the server's life; a reload needs every new
 /// connection to take the current one, so ``GatehouseHTTP1Channel`` adds NIOSSL's handler itself.
-public final class ServerTLS: Sendable {
+/// The gRPC listener's transport takes the current certificate and key from it as a
+/// `CertificateReloader`; its client CA is the one read at start.
+public final class ServerTLS: CertificateReloader {
     /// The files a context is read from.
     public struct Files: Sendable, Equatable {
         public var certificate: String
@@ -29,29 +32,48 @@ public final class ServerTLS: Sendable {
     }
 
     public let files: Files
-    private let current: Mutex<NIOSSLContext>
+    private let current: Mutex<Loaded>
     let metrics: ServerMetrics
+
+    /// What one reading of the files gives: the HTTP listener's context, and the certificate
+    /// chain and key for the gRPC listener's handshakes.
+    struct Loaded: Sendable {
+        let context: NIOSSLContext
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        /// When the certificate expires (seconds since 1970).
+        var notAfter: Int { chain[0].notValidAfter }
+    }
 
     /// Serves with the context `files` make, or throws why it cannot.
     public init(files: Files, metrics: ServerMetrics) throws(Failure) {
         self.files = files
         self.metrics = metrics
-        let (context, notAfter) = try Self.context(files)
-        current = Mutex(context)
-        metrics.certificateLoaded(notAfter: notAfter)
+        let loaded = try Self.load(files)
+        current = Mutex(loaded)
+        metrics.certificateLoaded(notAfter: loaded.notAfter)
     }
 
     /// The context a connection accepted now is served with.
-    var context: NIOSSLContext { current.withLock { $0 } }
+    var context: NIOSSLContext { current.withLock { $0.context } }
+
+    /// The certificate and key a gRPC connection accepted now is served with.
+    public var sslContextConfigurationOverride: NIOSSLContextConfigurationOverride {
+        let loaded = current.withLock { $0 }
+        var override = NIOSSLContextConfigurationOverride()
+        override.certificateChain = loaded.chain.map { .certificate($0) }
+        override.privateKey = .privateKey(loaded.key)
+        return override
+    }
 
     /// Reads the files again: the new context serves every connection accepted from now on, or
     /// the running one stays and the failure is returned. Counted either way.
     @discardableResult
     public func reload() -> Failure? {
         do {
-            let (context, notAfter) = try Self.context(files)
-            current.withLock { $0 = context }
-            metrics.certificateLoaded(notAfter: notAfter)
+            let loaded = try Self.load(files)
+            current.withLock { $0 = loaded }
+            metrics.certificateLoaded(notAfter: loaded.notAfter)
             metrics.tlsReloaded(succeeded: true)
             return nil
         } catch {
@@ -60,9 +82,8 @@ public final class ServerTLS: Sendable {
         }
     }
 
-    /// A server context from `files` (TLS 1.2 or later, HTTP/1.1), and when its certificate
-    /// expires (seconds since 1970).
-    static func context(_ files: Files) throws(Failure) -> (NIOSSLContext, Int) {
+    /// A server context from `files` (TLS 1.2 or later, HTTP/1.1), with the chain and key it holds.
+    static func load(_ files: Files) throws(Failure) -> Loaded {
         let chain = try certificates(files.certificate, what: "TLS certificate")
         let key: NIOSSLPrivateKey
         do {
@@ -82,7 +103,7 @@ public final class ServerTLS: Sendable {
             configuration.sendCANameList = true
         }
         do {
-            return (try NIOSSLContext(configuration: configuration), chain[0].notValidAfter)
+            return Loaded(context: try NIOSSLContext(configuration: configuration), chain: chain, key: key)
         } catch {
             throw Failure(
                 description: "the TLS key `\(files.key)` does not belong to the certificate `\(files.certificate)`,"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GatehouseServer
 import Hummingbird
 
@@ -19,6 +20,12 @@ struct ListenerServeOptions: ParsableArguments {
     )
     var healthListen: String?
 
+    @Option(
+        help:
+            "Also serve Envoy's gRPC ext_authz (envoy.service.auth.v3.Authorization) and grpc.health.v1 here (host:port), over TLS when --tls-cert is given."
+    )
+    var grpcListen: String?
+
     @Option(help: "On SIGTERM, answer 503 at /readyz and keep serving this many seconds before stopping.")
     var drainSeconds = 0
 
@@ -32,6 +39,9 @@ struct ListenerServeOptions: ParsableArguments {
         guard healthListen == nil || healthAddress != nil else {
             throw ValidationError("--health-listen takes host:port (e.g. 0.0.0.0:9001)")
         }
+        guard grpcListen == nil || grpcAddress != nil else {
+            throw ValidationError("--grpc-listen takes host:port (e.g. 0.0.0.0:9002)")
+        }
         guard (0...3600).contains(drainSeconds) else {
             throw ValidationError("--drain-seconds takes 0 to 3600")
         }
@@ -41,6 +51,14 @@ struct ListenerServeOptions: ParsableArguments {
     var healthAddress: BindAddress? {
         guard let healthListen, !healthListen.hasPrefix("unix:") else { return nil }
         return ServeCommand.address(healthListen)
+    }
+
+    /// `--grpc-listen` as a host and port.
+    var grpcAddress: (host: String, port: Int)? {
+        guard let grpcListen, let colon = grpcListen.lastIndex(of: ":"), colon > grpcListen.startIndex,
+            let port = Int(grpcListen[grpcListen.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        return (String(grpcListen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
     }
 
     /// The TLS files given, if any.

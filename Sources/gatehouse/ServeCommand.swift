@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: /v1/auth/nginx (X-Original-URI, X-Original-Method), /v1/auth/envoy/... \
             (the check request's own method and path), /v1/auth/forward (X-Forwarded-Method, \
             -Uri, -Host; Traefik and Caddy), /v1/auth/ingress-nginx (X-Original-URL, \
-            X-Original-Method), POST /v1/decide, /healthz, /readyz, /metrics. SIGHUP (or \
+            X-Original-Method), POST /v1/decide, /healthz, /readyz, /metrics; with --grpc-listen, \
+            Envoy's gRPC ext_authz and grpc.health.v1. SIGHUP (or \
             --watch) reloads the policy, and SIGHUP the TLS certificate and key; a broken file keeps \
             the running one. SIGTERM drains (--drain-seconds), then stops after the requests in \
             flight are answered; SIGINT stops without draining.
@@ -120,8 +121,12 @@ struct ServeCommand: AsyncParsableCommand {
         let setup = ServerSetup(
             policy: active, log: log, metrics: metrics, bundle: bundle, shadow: shadow, shadowBundle: shadowBundle,
             drain: Drain(period: .seconds(listener.drainSeconds)))
+        let grpc = listener.grpcAddress.map { GRPCListener(host: $0.host, port: $0.port, tls: tls) }
+        if let grpc {
+            report("serving Envoy's gRPC ext_authz on \(grpc.host):\(grpc.port)\(tls == nil ? "" : " over TLS")\n")
+        }
         try await DecisionServer.run(
-            setup, address: address!, tls: tls, health: listener.healthAddress, report: report)
+            setup, address: address!, tls: tls, health: listener.healthAddress, grpc: grpc, report: report)
         for task in background { task.cancel() }
         hangup.cancel()
         if let socket { unlink(socket) }

@@ -132,17 +132,25 @@ public enum GatewayConvention: String, Sendable, CaseIterable {
 
 /// Why a check request's original request cannot be known.
 public struct MissingOriginal: Error, Sendable {
-    /// The refusal's code: the original-request headers are missing, or sent twice.
+    /// The refusal's code: the original-request headers are missing, or sent twice, or the check
+    /// request is malformed.
     public let code: DecisionCode
     /// One line, naming what is missing or doubled.
     public let reason: String
 
-    static func missing(_ reason: String) -> MissingOriginal {
+    /// The headers that name the original request are missing.
+    public static func missing(_ reason: String) -> MissingOriginal {
         MissingOriginal(code: .requestMissingOriginal, reason: reason)
     }
 
-    static func duplicate(_ reason: String) -> MissingOriginal {
+    /// One of them is sent twice.
+    public static func duplicate(_ reason: String) -> MissingOriginal {
         MissingOriginal(code: .requestDuplicateHeader, reason: reason)
+    }
+
+    /// The check request itself cannot be read as one.
+    public static func malformed(_ reason: String) -> MissingOriginal {
+        MissingOriginal(code: .requestMalformed, reason: reason)
     }
 
     /// The refusal: 400.

@@ -8,6 +8,20 @@ public struct APIRequest: Sendable {
     public var host: String?
     /// Header fields in order; names compare case-insensitively.
     public var headers: [(name: String, value: String)]
+    /// The client the gateway saw, when the gateway says (Envoy's gRPC door does).
+    public var peer: Peer?
+
+    /// The client a gateway saw: its address and the certificate it presented (URL-encoded PEM,
+    /// as Envoy sends it).
+    public struct Peer: Sendable, Equatable {
+        public let address: String?
+        public let certificate: String?
+
+        public init(address: String?, certificate: String?) {
+            self.address = address
+            self.certificate = certificate
+        }
+    }
 
     /// Creates a request.
     public init(method: String, target: String, host: String? = nil, headers: [(name: String, value: String)] = []) {
