@@ -1,6 +1,7 @@
 import Foundation
 import Gatehouse
 import GatehouseBundle
+import GatehouseGRPCAPI
 import GatehouseIdentity
 import HTTPTypes
 import Hummingbird
@@ -9,10 +10,11 @@ import Testing
 
 @testable import GatehouseServer
 
-/// One table of gateway check requests (Tests/parity/cases.json), answered three ways, each
+/// One table of gateway check requests (Tests/parity/cases.json), answered four ways, each
 /// compared with the table's exact answer (status, every header, the body): the server `serve`
 /// runs, over TCP, through its fast path and the router it hands waiting checks to; the router
-/// alone; and `gatehouse evaluate --gateway`.
+/// alone; `gatehouse evaluate --gateway`; and, for Envoy's cases, the gRPC door, asked the same
+/// request in a `CheckRequest`.
 @Suite struct ParityTests {
     struct Case: Decodable, Sendable, CustomStringConvertible {
         let name: String
@@ -24,12 +26,17 @@ import Testing
         let headersSent: [String: String]
         let code: String
         let reason: String?
+        /// Whether the server's HTTP/1.1 parser refuses the check request itself (400, before any
+        /// decision: llhttp reads only uppercase methods), so only the router, `evaluate` and the
+        /// gRPC door decide it.
+        let parserRefuses: Bool?
 
         var description: String { name }
 
         enum CodingKeys: String, CodingKey {
             case name, gateway, method, target, headers, status, code, reason
             case headersSent = "headers_sent"
+            case parserRefuses = "parser_refuses"
         }
 
         /// The answer the table expects.
@@ -113,6 +120,13 @@ import Testing
     func theServerAnswers(_ testCase: Case) async throws {
         let app = DecisionServer.application(policy: try Self.policy(), address: .hostname("127.0.0.1", port: 0))
         try await app.test(.live) { client in
+            if testCase.parserRefuses == true {
+                let response = try await client.execute(
+                    uri: testCase.target, method: HTTPRequest.Method(testCase.method)!, headers: testCase.fields)
+                #expect(response.status.code == 400)
+                #expect(response.headers[HTTPField.Name("X-Gatehouse-Decision")!] == nil)
+                return
+            }
             let received = try await Self.ask(client, testCase)
             #expect(received == testCase.expected)
         }
@@ -125,6 +139,51 @@ import Testing
         try await app.test(.router) { client in
             let received = try await Self.ask(client, testCase)
             #expect(received == testCase.expected)
+        }
+    }
+
+    /// Envoy's gRPC door, asked each of Envoy's cases as Envoy asks it in gRPC mode: the method,
+    /// the path after the endpoint's prefix, the headers by lowercase name (with `header_map`,
+    /// as `encode_raw_headers` sends them, when a name is repeated). A header it removes is
+    /// compared as the empty value the HTTP door sends.
+    @Test(arguments: table.cases.filter { $0.gateway == "envoy" })
+    func theGRPCDoorAnswers(_ testCase: Case) async throws {
+        let decisions = Decisions(
+            policy: try Self.policy(), ledger: Ledger(log: nil, metrics: ServerMetrics()), clock: { Date() })
+        var request = Envoy_Service_Auth_V3_CheckRequest()
+        request.attributes.request.http.method = testCase.method
+        request.attributes.request.http.path = String(testCase.target.dropFirst(GatewayConvention.envoy.prefix.count))
+        let names = testCase.headers.map { $0[0].lowercased() }
+        if Set(names).count == names.count {
+            for pair in testCase.headers { request.attributes.request.http.headers[pair[0].lowercased()] = pair[1] }
+        } else {
+            request.attributes.request.http.headerMap.headers = testCase.headers.map { pair in
+                var header = Envoy_Config_Core_V3_HeaderValue()
+                (header.key, header.rawValue) = (pair[0].lowercased(), Data(pair[1].utf8))
+                return header
+            }
+        }
+        let received = Self.received(await EnvoyGRPC.response(to: request, decisions))
+        #expect(received == testCase.expected)
+    }
+
+    /// A `CheckResponse` in the table's terms.
+    static func received(_ response: Envoy_Service_Auth_V3_CheckResponse) -> Received {
+        switch response.httpResponse {
+        case .okResponse(let ok)?:
+            #expect(response.status.code == 0)
+            let set = ok.headers.map { ($0.header.key, $0.header.value) }
+            #expect(ok.headers.allSatisfy { $0.appendAction == .overwriteIfExistsOrAdd })
+            #expect(Set(ok.headersToRemove).isDisjoint(with: set.map { $0.0.lowercased() }), "never set and removed")
+            return Received(status: 200, fields: set + ok.headersToRemove.map { ($0, "") }, body: "")
+        case .deniedResponse(let denied)?:
+            #expect(response.status.code == (denied.status.code == .unauthorized ? 16 : 7))
+            return Received(
+                status: denied.status.code.rawValue, fields: denied.headers.map { ($0.header.key, $0.header.value) },
+                body: denied.body)
+        default:
+            Issue.record("neither an OK nor a denied response")
+            return Received(status: 0, headers: [:], body: nil)
         }
     }
 
