@@ -116,8 +116,9 @@ enum EnvoyGRPC {
     }
 
     /// `answer` as Envoy reads it. On allow, OK: each header with a value is set, replacing the
-    /// client's copy, and each empty one (an identity the decision does not have) is removed, so
-    /// no client's copy survives; never both for one header. On deny, the gRPC status
+    /// client's copy, and each empty one (an identity the decision does not have) is removed, as
+    /// is every standard identity header (`X-Auth-*`) the policy does not send, so no client's
+    /// copy survives without a filter of the gateway's own; never both for one header. On deny, the gRPC status
     /// (UNAUTHENTICATED for 401, else PERMISSION_DENIED) and a denied response with the status,
     /// the headers (the challenge among them) and the JSON body. Either way, the decision's
     /// dynamic metadata.
@@ -132,6 +133,10 @@ enum EnvoyGRPC {
                 } else {
                     ok.headers.append(option(name, value))
                 }
+            }
+            for field in IdentityField.allCases
+            where !answer.headers.contains(where: { $0.name.equalsIgnoringCase(field.standardHeader) }) {
+                ok.headersToRemove.append(field.standardHeader.lowercased())
             }
             response.okResponse = ok
             response.status = Google_Rpc_Status()

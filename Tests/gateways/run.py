@@ -21,8 +21,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests/support"))
 from harness import Tally, get, nanoidp_token, stop, wait_port  # noqa: E402
 
-GATEHOUSE, UPSTREAM = 19100, 19102
-PORTS = {"nginx": 18181, "envoy": 18182, "caddy": 18183, "traefik": 18185, "ingress-nginx": 18186}
+GATEHOUSE, UPSTREAM, GATEHOUSE_GRPC = 19100, 19102, 19103
+PORTS = {"nginx": 18181, "envoy": 18182, "caddy": 18183, "traefik": 18185, "ingress-nginx": 18186,
+         "envoy-grpc": 18187}
 NANOIDP = os.environ.get("GATEHOUSE_NANOIDP", "http://127.0.0.1:9411")
 
 
@@ -36,8 +37,11 @@ class Echo(http.server.BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             if name.lower().startswith("x-auth-") and value:  # an empty one carries nothing
                 identity.setdefault(name.lower(), []).append(value)
+        metadata = {name.lower(): value for name, value in self.headers.items()
+                    if name.lower() in ("x-gatehouse-user", "x-gatehouse-rule")}
         body = json.dumps({"path": self.path, "x-auth-user": self.headers.get_all("X-Auth-User"),
-                           "identity": identity, "x-original-url": self.headers.get_all("X-Original-URL")}).encode()
+                           "identity": identity, "x-original-url": self.headers.get_all("X-Original-URL"),
+                           "metadata": metadata}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -64,7 +68,7 @@ def render(name, values):
 def start_gateways(workdir, venv):
     processes = {}
     common = {"GATEHOUSE": f"127.0.0.1:{GATEHOUSE}", "UPSTREAM": f"127.0.0.1:{UPSTREAM}",
-              "GATEHOUSE_PORT": GATEHOUSE, "UPSTREAM_PORT": UPSTREAM}
+              "GATEHOUSE_PORT": GATEHOUSE, "UPSTREAM_PORT": UPSTREAM, "GATEHOUSE_GRPC_PORT": GATEHOUSE_GRPC}
     os.chmod(workdir, 0o755)
     for name, config in [("nginx", "nginx.conf"), ("ingress-nginx", "ingress-nginx.conf")]:
         nginx = workdir / name
@@ -75,10 +79,12 @@ def start_gateways(workdir, venv):
         processes[name] = subprocess.Popen(
             ["/usr/sbin/nginx", "-p", f"{nginx}/", "-c", "conf/nginx.conf", "-e", "stderr"],
             stdout=open(workdir / f"{name}.log", "w"), stderr=subprocess.STDOUT)
-    (workdir / "envoy.yaml").write_text(render("envoy.yaml", {**common, "LISTEN_PORT": PORTS["envoy"]}))
-    processes["envoy"] = subprocess.Popen(
-        [f"{venv}/bin/envoy", "-c", str(workdir / "envoy.yaml"), "--concurrency", "1", "--disable-hot-restart",
-         "--log-level", "warn"], stdout=open(workdir / "envoy.log", "w"), stderr=subprocess.STDOUT)
+    for name in ["envoy", "envoy-grpc"]:  # ext_authz over HTTP, and over gRPC
+        (workdir / f"{name}.yaml").write_text(render(f"{name}.yaml", {**common, "LISTEN_PORT": PORTS[name]}))
+        processes[name] = subprocess.Popen(
+            [f"{venv}/bin/envoy", "-c", str(workdir / f"{name}.yaml"), "--concurrency", "1", "--disable-hot-restart",
+             "--base-id", str(len(processes)), "--log-level", "warn"],
+            stdout=open(workdir / f"{name}.log", "w"), stderr=subprocess.STDOUT)
     dynamic = workdir / "traefik-dynamic.yml"
     dynamic.write_text(render("traefik-dynamic.yml", common))
     (workdir / "traefik.yml").write_text(
@@ -187,6 +193,28 @@ def run_checks(name, port, token, tally, expected_identity):
                 f"{name}: a public path passes without a client's X-Auth-User ({status} {seen})")
 
 
+def metadata_checks(token, tally):
+    """Envoy in gRPC mode: Gatehouse's dynamic metadata reaches the upstream through the route's
+    headers (`%DYNAMIC_METADATA(envoy.filters.http.ext_authz:...)%`), replacing a client's copy;
+    a denial carries Gatehouse's challenge and body to the client."""
+    port = PORTS["envoy-grpc"]
+    forged = {"X-Gatehouse-User": "evil", "X-Gatehouse-Rule": "public"}
+    status, _, body = get(port, "/rest/things", {"Authorization": f"Bearer {token}", **forged})
+    seen = json.loads(body).get("metadata") if status == 200 else None
+    tally.check(status == 200 and seen == {"x-gatehouse-user": "admin", "x-gatehouse-rule": "rest"},
+                f"envoy-grpc: the dynamic metadata reaches the upstream, the client's copies replaced ({status} {seen})")
+    status, _, body = get(port, "/rest/public/docs", forged)
+    seen = json.loads(body).get("metadata") if status == 200 else None
+    tally.check(status == 200 and seen == {"x-gatehouse-user": "", "x-gatehouse-rule": "public"},
+                f"envoy-grpc: on a public path the metadata has no user, and no forged one arrives ({status} {seen})")
+    status, headers, body = get(port, "/rest/admin/users", {"Authorization": f"Bearer {token}"})
+    refusal = json.loads(body) if status == 403 else {}
+    tally.check(status == 403 and refusal.get("code") == "require.scope"
+                and refusal.get("decision_id") == header(headers, "X-Gatehouse-Decision")
+                and 'error="insufficient_scope"' in (header(headers, "WWW-Authenticate") or ""),
+                f"envoy-grpc: a denial carries Gatehouse's body, decision id and challenge ({status} {refusal})")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gatehouse", required=True)
@@ -197,7 +225,8 @@ def main():
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", UPSTREAM), Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     gatehouse = subprocess.Popen(
-        [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}"],
+        [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
+         "--grpc-listen", f"127.0.0.1:{GATEHOUSE_GRPC}"],
         stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
     processes = {}
     try:
@@ -210,6 +239,7 @@ def main():
                     and "x-auth-user" in identity, f"Gatehouse answers the configured identity headers ({identity})")
         for name, port in PORTS.items():
             run_checks(name, port, token, tally, identity)
+        metadata_checks(token, tally)
         gatehouse.terminate()
         gatehouse.wait(timeout=10)
         for name, port in PORTS.items():
