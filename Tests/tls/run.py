@@ -11,6 +11,10 @@ front of an echo upstream, with tokens from the running nanoidp. Shown:
 - SIGHUP re-reads the certificate and key: new connections get the new certificate; a broken key
   keeps the running one; both counted in /metrics;
 - `--health-listen` serves /healthz, /readyz and /metrics, and no decision, over plain HTTP;
+- the gRPC listener (`--grpc-listen`) serves the same TLS: a grpcio client with the gateways CA's
+  certificate gets decisions and SERVING from grpc.health.v1, one without or with another CA's is
+  refused in the handshake; real Envoy in gRPC mode (gateways/envoy-grpc.yaml with the TLS
+  cluster) is allowed as `admin`; after SIGHUP a new gRPC connection gets the new certificate;
 - `serve` refuses to start with a missing certificate or a key of another certificate (exit 65).
 
 Usage: run.py --gatehouse BIN --venv .venv     Prints `tls: N passed, N failed`.
@@ -23,6 +27,7 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -34,11 +39,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests/support"))
 from harness import Tally, get, nanoidp_token, stop, wait_port  # noqa: E402
 
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # grpcio's own log of the refused handshakes
+import grpc  # noqa: E402
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc  # noqa: E402
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+
 spec = importlib.util.spec_from_file_location("gateways_run", ROOT / "Tests/gateways/run.py")
 gateways = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gateways)
 
-GATEHOUSE, UPSTREAM, HEALTH = 19140, 19141, 19148
+GATEHOUSE, UPSTREAM, HEALTH, GRPC, ENVOY_GRPC = 19140, 19141, 19148, 19150, 19151
 NGINX = {"with": 19142, "without": 19143, "stranger": 19144}
 ENVOY = {"with": 19145, "without": 19146, "stranger": 19147}
 NAME = "gatehouse.internal"
@@ -139,6 +149,75 @@ def start_envoy(workdir, certs, variant, venv):
         stdout=open(workdir / f"envoy-{variant}.log", "w"), stderr=subprocess.STDOUT)
 
 
+def grpc_peer_certificate(certs, client="gateway"):
+    """The certificate (DER) a TLS connection to the gRPC listener is served with (ALPN h2), or
+    None when the handshake is refused."""
+    context = client_context(certs, client)
+    context.set_alpn_protocols(["h2"])
+    try:
+        with socket.create_connection(("127.0.0.1", GRPC), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=NAME) as tls:
+                tls.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")  # a client certificate is checked by now
+                tls.read(1)
+                return tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError):
+        return None
+
+
+def grpc_channel(certs, client="gateway"):
+    chain = (certs / f"{client}.pem").read_bytes() if client else None
+    key = (certs / f"{client}.key").read_bytes() if client else None
+    credentials = grpc.ssl_channel_credentials((certs / "gateways-ca.pem").read_bytes(), key, chain)
+    return grpc.secure_channel(f"127.0.0.1:{GRPC}", credentials,
+                               options=[("grpc.ssl_target_name_override", NAME)])
+
+
+def check_grpc(tally, certs, token):
+    """The gRPC listener over the same mutual TLS, asked by grpcio and by Envoy."""
+    request = external_auth_pb2.CheckRequest()
+    http = request.attributes.request.http
+    http.method, http.path, http.host = "GET", "/rest/things", "api.example.com"
+    http.headers["authorization"] = f"Bearer {token}"
+    with grpc_channel(certs) as channel:
+        response = external_auth_pb2_grpc.AuthorizationStub(channel).Check(request, timeout=5)
+        user = [h.header.value for h in response.ok_response.headers if h.header.key == "X-Auth-User"]
+        tally.check(response.status.code == 0 and user == ["admin"],
+                    f"gRPC with the gateways CA's certificate: OK as admin ({response.status.code} {user})")
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        tally.check(health.status == health_pb2.HealthCheckResponse.SERVING,
+                    f"grpc.health.v1 over TLS: SERVING ({health.status})")
+    for client, label in [(None, "without a client certificate"), ("stranger", "with another CA's certificate")]:
+        with grpc_channel(certs, client) as channel:
+            try:
+                external_auth_pb2_grpc.AuthorizationStub(channel).Check(request, timeout=5)
+                code = "answered"
+            except grpc.RpcError as error:
+                code = error.code()
+        tally.check(code == grpc.StatusCode.UNAVAILABLE and grpc_peer_certificate(certs, client) is None,
+                    f"gRPC {label}: refused in the handshake ({code})")
+    gateways.Echo.seen.clear()
+    status, _, body = get(ENVOY_GRPC, "/rest/things", {"Authorization": f"Bearer {token}"})
+    seen = gateways.json.loads(body).get("x-auth-user") if status == 200 else None
+    tally.check(status == 200 and seen == ["admin"],
+                f"Envoy in gRPC mode with the gateways CA's certificate: allowed as admin ({status} {seen})")
+
+
+def start_envoy_grpc(workdir, certs, venv):
+    """gateways/envoy-grpc.yaml with its gatehouse cluster over mutual TLS (HTTP/2 kept)."""
+    snippet = (ROOT / "gateways/tls/envoy-cluster.yaml").read_text()
+    text = (ROOT / "gateways/envoy-grpc.yaml").read_text()
+    http2 = text[text.index("    typed_extension_protocol_options:"):text.index("    load_assignment:\n      cluster_name: gatehouse")]
+    snippet = snippet.replace("    load_assignment:", http2 + "    load_assignment:", 1)
+    text = splice(text, "  - name: gatehouse\n", "  - name: app\n", snippet)
+    values = {"GATEHOUSE_PORT": GRPC, "UPSTREAM_PORT": UPSTREAM, "LISTEN_PORT": ENVOY_GRPC,
+              **tls_values(certs, "with")}
+    config = workdir / "envoy-grpc.yaml"
+    config.write_text(gateways.fill(text, values))
+    return subprocess.Popen(
+        [f"{venv}/bin/envoy", "-c", str(config), "--concurrency", "1", "--disable-hot-restart", "--log-level",
+         "warn", "--base-id", "20"], stdout=open(workdir / "envoy-grpc.log", "w"), stderr=subprocess.STDOUT)
+
+
 def metric(certs, name):
     _, body, _ = https(certs, "/metrics")
     match = re.search(rf"^{re.escape(name)} (\S+)$", body.decode() if isinstance(body, bytes) else "", re.M)
@@ -177,6 +256,8 @@ def check_reload(tally, certs, gatehouse, workdir):
     status, _, peer = https(certs, "/healthz")
     tally.check(status == 200 and peer == der(certs / "server2.pem"),
                 f"after SIGHUP a new connection gets the new certificate ({status})")
+    tally.check(grpc_peer_certificate(certs) == der(certs / "server2.pem"),
+                "after SIGHUP a new gRPC connection gets the new certificate too")
     tally.check(metric(certs, 'gatehouse_tls_reloads_total{result="ok"}') == 1, "the reload is counted")
     server_key.write_text("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
     gatehouse.send_signal(signal.SIGHUP)
@@ -223,7 +304,7 @@ def main():
         [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
          "--tls-cert", str(workdir / "serving.pem"), "--tls-key", str(workdir / "serving.key"),
          "--tls-client-ca", str(certs / "gateways-ca.pem"), "--decision-log", str(log),
-         "--health-listen", f"127.0.0.1:{HEALTH}"],
+         "--health-listen", f"127.0.0.1:{HEALTH}", "--grpc-listen", f"127.0.0.1:{GRPC}"],
         stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
     processes = []
     try:
@@ -249,10 +330,15 @@ def main():
                     f"--health-listen serves /healthz, /readyz and /metrics over plain HTTP, no decisions ({answers})")
         processes = [start_nginx(workdir, certs, variant) for variant in NGINX]
         processes += [start_envoy(workdir, certs, variant, os.path.abspath(args.venv)) for variant in ENVOY]
+        processes.append(start_envoy_grpc(workdir, certs, os.path.abspath(args.venv)))
         for ports in [NGINX, ENVOY]:  # only a gateway with the right certificate routes
             if not gateways.wait_routed(ports["with"]) or not all(wait_port(ports[v]) for v in ["without", "stranger"]):
                 raise RuntimeError(f"the gateways on {ports} did not start")
-        check_gateways(tally, certs, nanoidp_token(NANOIDP), log)
+        if not gateways.wait_routed(ENVOY_GRPC):
+            raise RuntimeError(f"Envoy in gRPC mode did not start: {(workdir / 'envoy-grpc.log').read_text()[-2000:]}")
+        token = nanoidp_token(NANOIDP)
+        check_gateways(tally, certs, token, log)
+        check_grpc(tally, certs, token)
         check_reload(tally, certs, gatehouse, workdir)
         check_refusals_at_start(tally, args.gatehouse, certs, workdir)
     finally:
