@@ -138,7 +138,8 @@ public enum DecisionServer {
                 ]
             } ?? []
         var configuration = ServiceGroupConfiguration(
-            services: [application] + operations + door, gracefulShutdownSignals: [.sigint], logger: application.logger)
+            services: [TogetherServices(services: [application] + door)] + operations,
+            gracefulShutdownSignals: [.sigint], logger: application.logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         let group = ServiceGroup(configuration: configuration)
         signal(SIGTERM, SIG_IGN)

@@ -46,6 +46,18 @@ public struct GRPCListener: Sendable {
     }
 }
 
+/// Services whose graceful shutdown begins at once (a group shuts its services down one after
+/// another): the HTTP and gRPC listeners close together when the drain ends.
+struct TogetherServices: Service {
+    let services: [any Service]
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for service in services { group.addTask { try await service.run() } }
+        }
+    }
+}
+
 /// The gRPC server as a service of the group `serve` runs: it serves until the group's graceful
 /// shutdown (after the drain), then finishes the calls in flight.
 struct GRPCService: Service {
@@ -86,20 +98,21 @@ struct GRPCHealth: Grpc_Health_V1_Health.SimpleServiceProtocol {
         return list
     }
 
-    /// The status now, then each change, checked every second until the client goes.
+    /// The status now, then each change, checked every second until the client goes or the
+    /// server stops (after the drain, so the stop does not wait for a watcher).
     func watch(
         request: Grpc_Health_V1_HealthCheckRequest, response writer: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
         context: ServerContext
     ) async throws {
         var last: Grpc_Health_V1_HealthCheckResponse?
-        while !Task.isCancelled {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let status =
                 Self.services.contains(request.service) ? await response() : Self.status(.serviceUnknown)
             if status != last {
                 try await writer.write(status)
                 last = status
             }
-            try await Task.sleep(for: .seconds(1))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 

@@ -3,6 +3,9 @@ A provider written here answers introspection slowly (1.5 s), so a request can b
 the listener closes. Shown:
 
 - from SIGTERM, /readyz is 503 (`draining`) at once, /healthz stays 200, /metrics says draining;
+- over gRPC (`--grpc-listen`), grpc.health.v1 says SERVING before and NOT_SERVING from SIGTERM (a
+  Watch opened before sees both, and ends when the server stops), and Check is still answered
+  through the drain;
 - the load goes on through the drain with 0 failed requests, every answer logged;
 - when the drain ends the listener closes (a new connection is refused) and the request in flight
   is still answered, 200 as its user; the process then exits 0.
@@ -27,7 +30,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests/support"))
 from harness import Tally, get, stop, wait_port, wrk_result, wrk_start  # noqa: E402
 
-GATEHOUSE, PROVIDER = 19150, 19152
+import grpc  # noqa: E402
+from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc  # noqa: E402
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+
+GATEHOUSE, PROVIDER, GRPC = 19160, 19162, 19163
 DRAIN, SLOW, LOAD = 4.0, 1.5, 3
 ISSUER = f"http://127.0.0.1:{PROVIDER}"
 
@@ -99,6 +106,28 @@ def slow_request(result):
         connection.close()
 
 
+def grpc_health(channel):
+    return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5).status
+
+
+def grpc_check(channel):
+    """The gRPC door's answer for a public path: True when OK."""
+    request = external_auth_pb2.CheckRequest()
+    request.attributes.request.http.method = "GET"
+    request.attributes.request.http.path = "/public/docs"
+    return external_auth_pb2_grpc.AuthorizationStub(channel).Check(request, timeout=5).HasField("ok_response")
+
+
+def watch(channel, seen):
+    """Every status a Watch stream gives, until it ends."""
+    try:
+        for response in health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=30):
+            seen.append(response.status)
+        seen.append("ended")
+    except grpc.RpcError as error:
+        seen.append(error.code())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gatehouse", required=True)
@@ -111,7 +140,7 @@ def main():
     log = workdir / "decisions.jsonl"
     gatehouse = subprocess.Popen(
         [args.gatehouse, "serve", str(workdir / "policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
-         "--drain-seconds", str(int(DRAIN)), "--decision-log", str(log)],
+         "--drain-seconds", str(int(DRAIN)), "--decision-log", str(log), "--grpc-listen", f"127.0.0.1:{GRPC}"],
         env=dict(os.environ, DRAIN_CLIENT_SECRET="drain-secret"),
         stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
     load = None
@@ -119,6 +148,11 @@ def main():
         if not wait_port(GATEHOUSE):
             raise RuntimeError("gatehouse did not start")
         tally.check(get(GATEHOUSE, "/readyz")[0] == 200, "ready before SIGTERM")
+        channel = grpc.insecure_channel(f"127.0.0.1:{GRPC}")
+        tally.check(grpc_health(channel) == health_pb2.HealthCheckResponse.SERVING, "gRPC health: SERVING before SIGTERM")
+        watched = []
+        watcher = threading.Thread(target=watch, args=(grpc.insecure_channel(f"127.0.0.1:{GRPC}"), watched))
+        watcher.start()
         load = wrk_start(f"http://127.0.0.1:{GATEHOUSE}/v1/auth/nginx",
                          {"X-Original-URI": "/public/docs", "X-Original-Method": "GET"}, 8, LOAD)
         time.sleep(0.5)
@@ -131,6 +165,9 @@ def main():
         tally.check(get(GATEHOUSE, "/healthz")[0] == 200, "/healthz stays 200 while draining")
         metrics = get(GATEHOUSE, "/metrics")[2].decode()
         tally.check("gatehouse_draining 1" in metrics, "/metrics says the server is draining")
+        tally.check(grpc_health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING,
+                    "gRPC health: NOT_SERVING from SIGTERM")
+        tally.check(grpc_check(channel), "gRPC Check is still answered while draining")
         result = wrk_result(load)
         load = None
         failed = sum(result[key] for key in ["connect", "read", "write", "status", "timeout"])
@@ -153,6 +190,10 @@ def main():
         code = gatehouse.wait(timeout=15)
         took = time.monotonic() - terminated
         tally.check(code == 0, f"the process exits 0 ({code}), {took:.1f} s after SIGTERM")
+        watcher.join(timeout=5)
+        serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+        tally.check(watched[:2] == [serving, not_serving] and len(watched) == 3 and took < DRAIN + SLOW + 3,
+                    f"a gRPC health Watch sees SERVING, then NOT_SERVING, and ends as the server stops ({watched})")
         print(f"drain: {result['requests']} requests under load across SIGTERM, 0 failed; exited {took:.1f} s after SIGTERM"
               f" (drain {DRAIN:.0f} s, the slow request {SLOW} s)")
     finally:
