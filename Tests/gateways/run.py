@@ -215,6 +215,25 @@ def metadata_checks(token, tally):
                 f"envoy-grpc: a denial carries Gatehouse's body, decision id and challenge ({status} {refusal})")
 
 
+def ledger_checks(log, tally):
+    """The gRPC door's answers are logged and counted where every door's are: decision-log lines
+    with `gateway: envoy-grpc` that the log's schema accepts, and the same count in /metrics."""
+    sys.path.insert(0, str(ROOT / "Tests/schemas"))
+    from validate import validators  # the schema test's validators, with their registry
+    validator = validators()["decision-log"]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    grpc_lines = [line for line in lines if line.get("gateway") == "envoy-grpc"]
+    invalid = [error.message for line in grpc_lines for error in validator.iter_errors(line)]
+    allowed = [line for line in grpc_lines if line["code"] == "rule.allow" and line.get("username") == "admin"]
+    tally.check(grpc_lines and allowed and not invalid,
+                f"the gRPC door's answers are in the decision log ({len(grpc_lines)} lines, {len(allowed)} allowed as "
+                f"admin), each valid ({invalid[:2]})")
+    metrics = get(GATEHOUSE, "/metrics")[2].decode()
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                  if line.startswith("gatehouse_decisions_total{") and 'gateway="envoy-grpc"' in line)
+    tally.check(counted == len(grpc_lines), f"/metrics counts them alike ({counted:.0f}, logged {len(grpc_lines)})")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gatehouse", required=True)
@@ -226,7 +245,7 @@ def main():
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     gatehouse = subprocess.Popen(
         [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
-         "--grpc-listen", f"127.0.0.1:{GATEHOUSE_GRPC}"],
+         "--grpc-listen", f"127.0.0.1:{GATEHOUSE_GRPC}", "--decision-log", str(workdir / "decisions.jsonl")],
         stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
     processes = {}
     try:
@@ -240,6 +259,7 @@ def main():
         for name, port in PORTS.items():
             run_checks(name, port, token, tally, identity)
         metadata_checks(token, tally)
+        ledger_checks(workdir / "decisions.jsonl", tally)
         gatehouse.terminate()
         gatehouse.wait(timeout=10)
         for name, port in PORTS.items():
