@@ -157,7 +157,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rates", default="2000,5000")
+    parser.add_argument("--rates", default="500,1000")
     args = parser.parse_args()
     if not os.path.exists(args.gatehouse):
         sys.exit(f"no {args.gatehouse}: swift build -c release --scratch-path .build-release --product gatehouse")
