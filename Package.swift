@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "gatehouseTests",
-            dependencies: ["gatehouse"],
+            dependencies: ["gatehouse", "Gatehouse", "GatehouseTesting"],
             exclude: ["Golden", "Requests"],
             swiftSettings: strict
         ),

@@ -14,8 +14,9 @@ struct WhoamiCommand: AsyncParsableCommand {
               gatehouse token policies/jira-keycloak.yaml --provider keycloak | gatehouse whoami policies/jira-keycloak.yaml --provider keycloak --token -
 
             The step of "which claim holds the username": the output shows every verified claim \
-            next to the username, groups and scopes the policy's claim mapping takes from them. \
-            Exits 0 when the token verifies, 1 when it is refused, 65 when the provider cannot be asked.
+            next to the username, groups and scopes the policy's claim mapping takes from them, and \
+            marks the claims that could hold the username, each with the `claims:` line of a \
+            provider that would use it. Exits 0 when the token verifies, 1 when it is refused, 65 when the provider cannot be asked.
             """
     )
 
@@ -65,6 +66,49 @@ struct WhoamiReport: Encodable {
     let reason: String?
     let identity: Mapped?
     let claims: [String: JSONValue]?
+    /// The claims that could hold the username, the likeliest first.
+    let usernameCandidates: [Candidate]?
+
+    /// A claim that could hold the username: a string that names someone, with the policy line
+    /// that would take it.
+    struct Candidate: Encodable {
+        let claim: String
+        let value: String
+        let policy: String
+        /// Whether the policy's provider takes the username from it now.
+        let current: Bool
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, verify, verified, code, reason, identity, claims
+        case usernameCandidates = "username_candidates"
+    }
+
+    /// The claims providers name people by, the likeliest first: Okta's and Keycloak's
+    /// `preferred_username`, then e-mail, Azure AD's `upn` and `unique_name`, and the display
+    /// names; `sub`, always present and rarely readable, comes last.
+    static let likely = [
+        "preferred_username", "username", "email", "upn", "unique_name", "login", "nickname", "name", "sub",
+    ]
+
+    /// The string claims of `claims` that could hold the username: those of ``likely``, in its
+    /// order, then any other string claim holding an e-mail-like value, by name.
+    static func candidates(_ claims: [String: JSONValue], current: String) -> [Candidate] {
+        let strings = claims.compactMap { name, value -> (name: String, value: String)? in
+            guard case .string(let text) = value, !text.isEmpty else { return nil }
+            return (name, text)
+        }
+        let known = likely.compactMap { name in strings.first { $0.name == name } }
+        let mailLike = strings.filter { !likely.contains($0.name) && $0.value.contains("@") }.sorted {
+            $0.name < $1.name
+        }
+        let ordered = known.filter { $0.name != "sub" } + mailLike + known.filter { $0.name == "sub" }
+        return ordered.map { claim in
+            Candidate(
+                claim: claim.name, value: claim.value, policy: "claims: { username: \(claim.name) }",
+                current: claim.name == current)
+        }
+    }
 
     struct Mapped: Encodable {
         let username: String
@@ -91,6 +135,7 @@ struct WhoamiReport: Encodable {
                 scopes: $0.scopes, subject: $0.subject)
         }
         claims = identity?.claims
+        usernameCandidates = identity.map { Self.candidates($0.claims, current: provider.claims.username.text) }
     }
 
     var text: String {
@@ -105,6 +150,17 @@ struct WhoamiReport: Encodable {
         lines.append("scopes    \(identity.scopes.joined(separator: " "))")
         lines.append("claims")
         lines.append(JSONText.encode(claims ?? [:]).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        let candidates = usernameCandidates ?? []
+        if !candidates.isEmpty {
+            lines.append("could hold the username (the provider's `claims:` line for each)")
+            let width = candidates.map(\.claim.count).max() ?? 0
+            let valueWidth = min(candidates.map(\.value.count).max() ?? 0, 40)
+            for candidate in candidates {
+                let claim = candidate.claim.padding(toLength: width, withPad: " ", startingAt: 0)
+                let value = candidate.value + String(repeating: " ", count: max(0, valueWidth - candidate.value.count))
+                lines.append("  \(claim)  \(value)  \(candidate.policy)\(candidate.current ? "  (in use)" : "")")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }
