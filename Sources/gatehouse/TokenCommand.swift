@@ -3,27 +3,49 @@ import Foundation
 import Gatehouse
 import GatehouseIdentity
 
-/// `gatehouse token`: fetch an access token with the client-credentials grant.
+/// `gatehouse token`: fetch an access token with the client-credentials grant, or a new one with
+/// a refresh token.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Fetch an access token from a provider with the client-credentials grant and print it.",
+        abstract: "Fetch an access token from a provider and print it.",
         discussion: """
             Example:
               gatehouse token policies/confluence-okta.yaml --provider okta --client-id 0oa1... \\
                 --client-secret-env OKTA_CLIENT_SECRET --scope content:read
+              gatehouse token policies/jira-keycloak.yaml --provider keycloak --grant refresh-token \\
+                --refresh-token-file ~/.config/gatehouse/refresh-token --output json
 
-            The client id comes from --client-id or the provider's `client_id`; the secret from \
-            --client-secret-env NAME, --client-secret-file PATH, or the provider's `client_secret` \
-            reference. A secret is never a plain argument. Prints only the access token.
+            --grant client-credentials (the default) asks for a token of the client itself; \\
+            --grant refresh-token exchanges the refresh token in --refresh-token-file (never an \\
+            argument) for a new access token. The client id comes from --client-id or the \\
+            provider's `client_id`; the secret from --client-secret-env NAME, --client-secret-file \\
+            PATH, or the provider's `client_secret` reference, never a plain argument; a refresh \\
+            needs none for a public client. Prints the access token, or with --output json the \\
+            whole token response. A refusal is shown as the provider gave it.
             """
     )
+
+    enum Grant: String, ExpressibleByArgument, CaseIterable {
+        case clientCredentials = "client-credentials"
+        case refreshToken = "refresh-token"
+    }
+
+    enum Output: String, ExpressibleByArgument, CaseIterable {
+        case token, json
+    }
 
     @Argument(help: "The policy file.")
     var policy: String
 
     @Option(help: "The provider to ask.")
     var provider: String
+
+    @Option(help: "The grant: client-credentials or refresh-token.")
+    var grant: Grant = .clientCredentials
+
+    @Option(help: "The file holding the refresh token (with --grant refresh-token).")
+    var refreshTokenFile: String?
 
     @Option(help: "The client id (default: the provider's `client_id`).")
     var clientID: String?
@@ -37,9 +59,15 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "Scopes to ask for, space-separated.")
     var scope: String?
 
+    @Option(help: "What to print: the access token, or the whole token response as JSON.")
+    var output: Output = .token
+
     func validate() throws {
         if clientSecretEnv != nil && clientSecretFile != nil {
             throw ValidationError("give either --client-secret-env or --client-secret-file, not both")
+        }
+        if (grant == .refreshToken) != (refreshTokenFile != nil) {
+            throw ValidationError("--grant refresh-token and --refresh-token-file go together")
         }
     }
 
@@ -53,14 +81,34 @@ struct TokenCommand: AsyncParsableCommand {
         }
         let reference: SecretReference? =
             clientSecretEnv.map { .environment($0) } ?? clientSecretFile.map { .file($0) } ?? provider.clientSecret
-        guard let reference else {
-            throw Loading.usage("no client secret: give --client-secret-env or --client-secret-file")
+        let request: TokenGrant
+        switch grant {
+        case .clientCredentials:
+            guard reference != nil else {
+                throw Loading.usage("no client secret: give --client-secret-env or --client-secret-file")
+            }
+            request = .clientCredentials(scope: scope)
+        case .refreshToken:
+            request = .refreshToken(try Self.refreshToken(refreshTokenFile ?? ""), scope: scope)
         }
-        switch await ClientCredentials.fetch(provider: provider, clientID: clientID, secret: reference, scope: scope) {
-        case .success(let token): Standard.out(token + "\n")
+        switch await ClientCredentials.request(request, provider: provider, clientID: clientID, secret: reference) {
+        case .success(let response):
+            Standard.out(output == .json ? JSONText.encode(response.fields) : response.accessToken + "\n")
         case .failure(let failure):
             Standard.error("error: \(failure.reason)\n")
             throw Exit.findings
         }
+    }
+
+    /// The refresh token in the file at `path`, without the whitespace around it.
+    static func refreshToken(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !token.isEmpty
+        else {
+            Standard.error("error: the refresh token file `\(path)` cannot be read or is empty\n")
+            throw Exit.unreadable
+        }
+        return token
     }
 }

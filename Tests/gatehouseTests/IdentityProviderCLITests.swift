@@ -30,6 +30,48 @@ struct IdentityProviderCLITests {
         return path
     }
 
+    /// A person's refresh token (from nanoidp's password grant, by curl) for a new access token:
+    /// read from a file, never an argument; `--output json` prints the whole response; a refused
+    /// refresh says the provider's error without the token.
+    @Test func refreshTokenGrant() throws {
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let policy = try Self.policyFile()
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-s", "-u", "demo-client:demo-secret", "-d", "grant_type=password", "-d", "username=admin", "-d",
+            "password=admin", Self.issuer + "/token",
+        ]
+        let out = Pipe()
+        curl.standardOutput = out
+        try curl.run()
+        curl.waitUntilExit()
+        let response =
+            try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+        let refresh = try #require(response?["refresh_token"] as? String)
+        let file = NSTemporaryDirectory() + "gatehouse-refresh-\(getpid())"
+        try (refresh + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let arguments = [
+            "token", policy, "--provider", "nano", "--grant", "refresh-token", "--refresh-token-file", file,
+            "--client-secret-env", "NANO_CLIENT_SECRET",
+        ]
+        let token = try CLI.run(arguments)
+        #expect(token.status == 0, "\(token.stderr)")
+        let access = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let whoami = try CLI.run(["whoami", policy, "--provider", "nano", "--token", "-"], stdin: access + "\n")
+        #expect(whoami.stdout.contains("username  admin (claim `sub`)"), "a person's token: \(whoami.stdout)")
+
+        let json = try CLI.run(arguments + ["--output", "json"])
+        let fields = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(fields.map { Set($0.keys) } == ["access_token", "expires_in", "refresh_token", "token_type"])
+
+        try "not-a-refresh-token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let refused = try CLI.run(arguments)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("error: the token endpoint answered 400: invalid_grant ("))
+        #expect(!refused.stderr.contains("not-a-refresh-token"))
+    }
+
     @Test func tokenWhoamiEvaluate() throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let policy = try Self.policyFile()
