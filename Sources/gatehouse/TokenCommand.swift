@@ -16,12 +16,13 @@ struct TokenCommand: AsyncParsableCommand {
               gatehouse token policies/jira-keycloak.yaml --provider keycloak --grant refresh-token \\
                 --refresh-token-file ~/.config/gatehouse/refresh-token --output json
 
-            --grant client-credentials (the default) asks for a token of the client itself; \\
-            --grant refresh-token exchanges the refresh token in --refresh-token-file (never an \\
-            argument) for a new access token. The client id comes from --client-id or the \\
-            provider's `client_id`; the secret from --client-secret-env NAME, --client-secret-file \\
-            PATH, or the provider's `client_secret` reference, never a plain argument; a refresh \\
-            needs none for a public client. Prints the access token, or with --output json the \\
+            --grant client-credentials (the default) asks for a token of the client itself; \
+            --grant refresh-token exchanges the refresh token in --refresh-token-file (never an \
+            argument) for a new access token; --grant device-code prints a code and the page where \
+            a person enters it, and waits until they approve. The client id comes from --client-id or the \
+            provider's `client_id`; the secret from --client-secret-env NAME, --client-secret-file \
+            PATH, or the provider's `client_secret` reference, never a plain argument; a refresh \
+            needs none for a public client. Prints the access token, or with --output json the \
             whole token response. A refusal is shown as the provider gave it.
             """
     )
@@ -29,6 +30,7 @@ struct TokenCommand: AsyncParsableCommand {
     enum Grant: String, ExpressibleByArgument, CaseIterable {
         case clientCredentials = "client-credentials"
         case refreshToken = "refresh-token"
+        case deviceCode = "device-code"
     }
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
@@ -41,7 +43,7 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The provider to ask.")
     var provider: String
 
-    @Option(help: "The grant: client-credentials or refresh-token.")
+    @Option(help: "The grant: client-credentials, refresh-token or device-code.")
     var grant: Grant = .clientCredentials
 
     @Option(help: "The file holding the refresh token (with --grant refresh-token).")
@@ -81,17 +83,29 @@ struct TokenCommand: AsyncParsableCommand {
         }
         let reference: SecretReference? =
             clientSecretEnv.map { .environment($0) } ?? clientSecretFile.map { .file($0) } ?? provider.clientSecret
-        let request: TokenGrant
+        let result: Result<TokenResponse, ProviderUnavailable>
         switch grant {
         case .clientCredentials:
             guard reference != nil else {
                 throw Loading.usage("no client secret: give --client-secret-env or --client-secret-file")
             }
-            request = .clientCredentials(scope: scope)
+            result = await ClientCredentials.request(
+                .clientCredentials(scope: scope), provider: provider, clientID: clientID, secret: reference)
         case .refreshToken:
-            request = .refreshToken(try Self.refreshToken(refreshTokenFile ?? ""), scope: scope)
+            let token = try Self.refreshToken(refreshTokenFile ?? "")
+            result = await ClientCredentials.request(
+                .refreshToken(token, scope: scope), provider: provider, clientID: clientID, secret: reference)
+        case .deviceCode:
+            result = await ClientCredentials.device(
+                provider: provider, clientID: clientID, secret: reference, scope: scope
+            ) { code in
+                let complete = code.verificationURIComplete.map { "\n(or open \($0))" } ?? ""
+                Standard.error(
+                    "To sign in, open \(code.verificationURI) and enter the code \(code.userCode)\(complete)\n"
+                        + "waiting for the approval...\n")
+            }
         }
-        switch await ClientCredentials.request(request, provider: provider, clientID: clientID, secret: reference) {
+        switch result {
         case .success(let response):
             Standard.out(output == .json ? JSONText.encode(response.fields) : response.accessToken + "\n")
         case .failure(let failure):

@@ -98,3 +98,89 @@ import Testing
                 == "the token endpoint answered 400: invalid_grant (refresh token … expired (client secret …))")
     }
 }
+
+/// RFC 8628's device grant in-process: the code shown, the polling at the provider's interval
+/// (5 s more after `slow_down`), and each way it ends.
+@Suite struct DeviceGrantTests {
+    /// A provider whose discovery names a device endpoint, and whose token endpoint answers the
+    /// scripted bodies in turn.
+    final class Provider400: HTTPFetching {
+        let script: Mutex<[(Int, String)]>
+        let posts = Mutex<[[(String, String)]]>([])
+
+        init(_ script: [(Int, String)]) { self.script = Mutex(script) }
+
+        func get(_ url: String, headers: [(String, String)], timeout: Duration) async throws -> HTTPAnswer {
+            let document = """
+                {"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/token",
+                 "device_authorization_endpoint": "https://idp.example.com/device", "jwks_uri": "https://idp.example.com/jwks"}
+                """
+            return HTTPAnswer(status: 200, maxAge: nil, body: Array(document.utf8))
+        }
+
+        func post(_ url: String, form: [(String, String)], headers: [(String, String)], timeout: Duration)
+            async throws -> HTTPAnswer
+        {
+            posts.withLock { $0.append(form) }
+            if url.hasSuffix("/device") {
+                let body =
+                    #"{"device_code":"dev-secret-1","user_code":"ABCD-EFGH","verification_uri":"https://idp.example.com/activate","interval":5,"expires_in":600}"#
+                return HTTPAnswer(status: 200, maxAge: nil, body: Array(body.utf8))
+            }
+            let (status, body) = script.withLock { $0.isEmpty ? (500, "{}") : $0.removeFirst() }
+            return HTTPAnswer(status: status, maxAge: nil, body: Array(body.utf8))
+        }
+    }
+
+    static let provider: Provider = {
+        let yaml = """
+            version: 1
+            name: device
+            providers:
+              idp:
+                kind: oidc
+                issuer: https://idp.example.com
+            rules:
+              - id: api
+                match: { path: /api/** }
+                require: authenticated
+            """
+        return try! Support.compile(yaml, name: "device.yaml").provider("idp")!
+    }()
+
+    static func run(_ script: [(Int, String)]) async -> (Result<TokenResponse, ProviderUnavailable>, [Int], [String]) {
+        let fetcher = Provider400(script)
+        let slept = Mutex<[Int]>([])
+        let shown = Mutex<[String]>([])
+        let result = await ClientCredentials.device(
+            provider: provider, clientID: "cli", secret: nil, scope: "openid", fetcher: fetcher,
+            show: { code in shown.withLock { $0.append("\(code.verificationURI) \(code.userCode)") } },
+            sleep: { duration in slept.withLock { $0.append(Int(duration.components.seconds)) } })
+        return (result, slept.withLock { $0 }, shown.withLock { $0 })
+    }
+
+    @Test func pendingThenSlowDownThenTheToken() async throws {
+        let (result, slept, shown) = await Self.run([
+            (400, #"{"error":"authorization_pending"}"#), (400, #"{"error":"slow_down"}"#),
+            (200, #"{"access_token":"person-token","refresh_token":"r","id_token":"i"}"#),
+        ])
+        #expect(try result.get().accessToken == "person-token")
+        #expect(slept == [5, 5, 10])
+        #expect(shown == ["https://idp.example.com/activate ABCD-EFGH"])
+    }
+
+    @Test(arguments: [
+        ("expired_token", "the token endpoint answered 400: expired_token"),
+        ("access_denied", "the token endpoint answered 400: access_denied"),
+    ])
+    func endsWithWhatTheProviderSaid(_ error: String, _ reason: String) async throws {
+        let (result, _, _) = await Self.run([
+            (400, #"{"error":"\#(error)","error_description":"dev-secret-1 is done"}"#)
+        ])
+        guard case .failure(let failure) = result else {
+            Issue.record("a token after \(error)")
+            return
+        }
+        #expect(failure.reason == reason + " (… is done)", "the device code is never shown")
+    }
+}

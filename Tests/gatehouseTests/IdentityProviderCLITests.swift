@@ -72,6 +72,50 @@ struct IdentityProviderCLITests {
         #expect(!refused.stderr.contains("not-a-refresh-token"))
     }
 
+    /// The device grant with a person at the other end: `token --grant device-code` prints the
+    /// code and the page; the test plays the person (nanoidp's form: the code, admin's username and
+    /// password, authorize); the token is admin's. A denial ends with the provider's error.
+    @Test(arguments: ["authorize", "deny"])
+    func deviceCodeGrant(_ action: String) throws {
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let policy = try Self.policyFile()
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = [
+            "token", policy, "--provider", "nano", "--grant", "device-code", "--client-secret-env",
+            "NANO_CLIENT_SECRET",
+        ]
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        var shown = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !shown.contains("waiting for the approval"), Date() < deadline {
+            shown += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        let match = try #require(shown.firstMatch(of: /open (\S+) and enter the code (\S+)/), "\(shown)")
+        #expect(match.1 == Self.issuer + "/device")
+        let person = Process()
+        person.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        person.arguments = [
+            "-s", "-o", "/dev/null", "-d", "user_code=\(match.2)", "-d", "username=admin", "-d", "password=admin", "-d",
+            "action=\(action)", String(match.1),
+        ]
+        try person.run()
+        person.waitUntilExit()
+        process.waitUntilExit()
+        let token = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if action == "deny" {
+            #expect(process.terminationStatus == 1)
+            #expect(rest.hasPrefix("error: the token endpoint answered 400: access_denied"), "\(rest)")
+            return
+        }
+        #expect(process.terminationStatus == 0, "\(rest)")
+        let whoami = try CLI.run(["whoami", policy, "--provider", "nano", "--token", "-"], stdin: token)
+        #expect(whoami.stdout.contains("username  admin (claim `sub`)"), "\(whoami.stdout)")
+    }
+
     @Test func tokenWhoamiEvaluate() throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let policy = try Self.policyFile()

@@ -56,6 +56,8 @@ public struct ProviderEndpoints: Sendable, Hashable {
     public var token: String?
     public var userinfo: String?
     public var introspection: String?
+    /// RFC 8628's device authorization endpoint: from the discovery document only.
+    public var deviceAuthorization: String?
 
     /// The endpoint keys of the policy file, with the endpoint each sets.
     static var keys: [(key: String, path: WritableKeyPath<ProviderEndpoints, String?>)] {

@@ -52,38 +52,149 @@ public enum ClientCredentials {
         _ grant: TokenGrant, provider: Provider, clientID: String, secret: SecretReference?,
         fetcher: any HTTPFetching = NetworkFetcher()
     ) async -> Result<TokenResponse, ProviderUnavailable> {
-        let directory = ProviderDirectory(providers: [provider], fetcher: fetcher)
-        do {
-            let endpoints = try await directory.endpoints(for: provider).get()
-            guard let url = endpoints.token else { throw ProviderUnavailable(reason: "no token endpoint is known") }
-            var form = grant.form
-            var headers = [("Accept", "application/json")]
-            var secrets = grant.secrets
+        await attempt {
+            let client = try Client(id: clientID, secret: secret, hiding: grant.secrets)
+            let url = try await endpoint(\.token, "token", of: provider, fetcher)
+            let (status, body) = try await client.post(grant.form, to: url, fetcher)
+            guard status == 200, let body, let token = body["access_token"]?.stringValue else {
+                throw ProviderUnavailable(reason: client.refusal("the token endpoint", status, body))
+            }
+            return TokenResponse(accessToken: token, fields: body)
+        }
+    }
+
+    /// RFC 8628's device authorization grant: a code for the person to enter at the provider's
+    /// verification page (handed to `show`), then the token endpoint polled at the interval the
+    /// provider gives (5 s more after each `slow_down`) until the person approves, denies, or the
+    /// code expires. `sleep` waits between polls.
+    public static func device(
+        provider: Provider, clientID: String, secret: SecretReference?, scope: String?,
+        fetcher: any HTTPFetching = NetworkFetcher(), show: @Sendable (DeviceCode) -> Void,
+        sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) async -> Result<TokenResponse, ProviderUnavailable> {
+        await attempt {
+            var client = try Client(id: clientID, secret: secret, hiding: [])
+            let url = try await endpoint(\.deviceAuthorization, "device authorization", of: provider, fetcher)
+            let (status, body) = try await client.post(scope.map { [("scope", $0)] } ?? [], to: url, fetcher)
+            guard status == 200, let body, let code = DeviceCode(body) else {
+                throw ProviderUnavailable(reason: client.refusal("the device authorization endpoint", status, body))
+            }
+            client.hidden.append(code.deviceCode)
+            show(code)
+            let token = try await endpoint(\.token, "token", of: provider, fetcher)
+            let form = [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", code.deviceCode),
+            ]
+            var interval = code.interval
+            let deadline = ContinuousClock.now + .seconds(code.expiresIn)
+            while ContinuousClock.now < deadline {
+                try await sleep(.seconds(interval))
+                let (status, body) = try await client.post(form, to: token, fetcher)
+                if status == 200, let body, let access = body["access_token"]?.stringValue {
+                    return TokenResponse(accessToken: access, fields: body)
+                }
+                switch body?["error"]?.stringValue {
+                case "authorization_pending": continue
+                case "slow_down": interval += 5
+                default: throw ProviderUnavailable(reason: client.refusal("the token endpoint", status, body))
+                }
+            }
+            throw ProviderUnavailable(reason: "the device code expired before it was approved")
+        }
+    }
+
+    /// What a device authorization endpoint answered (RFC 8628 §3.2).
+    public struct DeviceCode: Sendable {
+        public let userCode: String
+        public let verificationURI: String
+        public let verificationURIComplete: String?
+        /// Never shown: it is the credential the token endpoint is asked with.
+        let deviceCode: String
+        let interval: Int
+        let expiresIn: Int
+
+        init?(_ body: [String: JSONValue]) {
+            guard let device = body["device_code"]?.stringValue, let user = body["user_code"]?.stringValue,
+                let uri = body["verification_uri"]?.stringValue
+            else { return nil }
+            (deviceCode, userCode, verificationURI) = (device, user, uri)
+            verificationURIComplete = body["verification_uri_complete"]?.stringValue
+            interval = Self.seconds(body["interval"], default: 5, within: 1...60)
+            expiresIn = Self.seconds(body["expires_in"], default: 600, within: 1...3600)
+        }
+
+        private static func seconds(_ value: JSONValue?, default fallback: Int, within range: ClosedRange<Int>) -> Int {
+            guard case .number(let number)? = value, number.isFinite else { return fallback }
+            return min(max(Int(number), range.lowerBound), range.upperBound)
+        }
+    }
+
+    /// How the client names itself: Basic with its secret (a confidential client), else
+    /// `client_id` in the form (a public client); and what must never be shown.
+    struct Client {
+        let id: String
+        let authorization: String?
+        var hidden: [String]
+
+        init(id: String, secret: SecretReference?, hiding: [String]) throws(ProviderUnavailable) {
+            self.id = id
+            hidden = hiding
             if let secret {
                 let value = try Secrets.read(secret)
-                secrets.append(value)
-                headers.append(("Authorization", Secrets.basicAuthorization(clientID: clientID, secret: value)))
+                hidden.append(value)
+                authorization = Secrets.basicAuthorization(clientID: id, secret: value)
             } else {
-                form.append(("client_id", clientID))
+                authorization = nil
             }
-            let answer = try await fetcher.post(url, form: form, headers: headers, timeout: .seconds(10))
-            let body = try? StrictJSON.object(answer.body)
-            guard answer.status == 200, let body, let token = body["access_token"]?.stringValue else {
-                throw ProviderUnavailable(reason: refusal(answer.status, body, hiding: secrets))
-            }
-            return .success(TokenResponse(accessToken: token, fields: body))
+        }
+
+        /// `form` posted to `url`: the status and the JSON object answered, if it is one.
+        func post(_ form: [(String, String)], to url: String, _ fetcher: any HTTPFetching) async throws
+            -> (Int, [String: JSONValue]?)
+        {
+            var headers = [("Accept", "application/json")]
+            if let authorization { headers.append(("Authorization", authorization)) }
+            let answer = try await fetcher.post(
+                url, form: authorization == nil ? form + [("client_id", id)] : form, headers: headers,
+                timeout: .seconds(10))
+            return (answer.status, try? StrictJSON.object(answer.body))
+        }
+
+        func refusal(_ what: String, _ status: Int, _ body: [String: JSONValue]?) -> String {
+            ClientCredentials.refusal(what, status, body, hiding: hidden)
+        }
+    }
+
+    /// `provider`'s endpoint at `path`, discovered when the policy does not name it.
+    static func endpoint(
+        _ path: any KeyPath<ProviderEndpoints, String?> & Sendable, _ what: String, of provider: Provider,
+        _ fetcher: any HTTPFetching
+    ) async throws -> String {
+        let endpoints = try await ProviderDirectory(providers: [provider], fetcher: fetcher)
+            .endpoints(for: provider, needing: path).get()
+        guard let url = endpoints[keyPath: path] else {
+            throw ProviderUnavailable(reason: "no \(what) endpoint is known")
+        }
+        return url
+    }
+
+    /// `body`'s result, or its failure as a ``ProviderUnavailable``.
+    static func attempt<T>(_ body: () async throws -> T) async -> Result<T, ProviderUnavailable> {
+        do {
+            return .success(try await body())
         } catch let failure as ProviderUnavailable {
             return .failure(failure)
         } catch {
             return .failure(
-                ProviderUnavailable(reason: "the token endpoint cannot be reached (\(ProviderState.describe(error)))"))
+                ProviderUnavailable(reason: "the provider cannot be reached (\(ProviderState.describe(error)))"))
         }
     }
 
     /// "the token endpoint answered 400: invalid_grant (description)", with any of `secrets`
     /// replaced by `…`, control characters by `?`, cut to 300 characters.
-    static func refusal(_ status: Int, _ body: [String: JSONValue]?, hiding secrets: [String]) -> String {
-        var text = "the token endpoint answered \(status)"
+    static func refusal(_ what: String, _ status: Int, _ body: [String: JSONValue]?, hiding secrets: [String]) -> String
+    {
+        var text = "\(what) answered \(status)"
         if let error = body?["error"]?.stringValue { text += ": \(error)" }
         if let description = body?["error_description"]?.stringValue { text += " (\(description))" }
         for secret in secrets where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "…") }

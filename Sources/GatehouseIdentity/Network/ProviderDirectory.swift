@@ -33,9 +33,12 @@ public final class ProviderDirectory: SigningKeySource {
     }
 
     /// The provider's endpoints: the policy's, completed from its discovery document when needed.
-    public func endpoints(for provider: Provider) async -> Result<ProviderEndpoints, ProviderUnavailable> {
+    public func endpoints(for provider: Provider, needing: (any KeyPath<ProviderEndpoints, String?> & Sendable)? = nil)
+        async
+        -> Result<ProviderEndpoints, ProviderUnavailable>
+    {
         guard let state = states[provider.id] else { return .failure(ProviderUnavailable(reason: "unknown provider")) }
-        return await state.endpoints()
+        return await state.endpoints(needing: needing)
     }
 }
 
@@ -138,15 +141,19 @@ actor ProviderState {
         }
     }
 
-    /// The endpoints the verify mode needs: the policy's, else the discovery document's, whose
-    /// `issuer` must equal the configured issuer exactly.
-    func endpoints() async -> Result<ProviderEndpoints, ProviderUnavailable> {
+    /// The endpoints the verify mode needs (or `needing`, when given): the policy's, else the
+    /// discovery document's, whose `issuer` must equal the configured issuer exactly.
+    func endpoints(needing: (any KeyPath<ProviderEndpoints, String?> & Sendable)? = nil) async
+        -> Result<ProviderEndpoints, ProviderUnavailable>
+    {
         let configured = provider.endpoints
         let needed: String? =
-            switch provider.verify {
-            case .jwt: configured.jwks
-            case .userinfo: configured.userinfo
-            case .introspection: configured.introspection
+            if let needing { configured[keyPath: needing] } else {
+                switch provider.verify {
+                case .jwt: configured.jwks
+                case .userinfo: configured.userinfo
+                case .introspection: configured.introspection
+                }
             }
         if needed != nil { return .success(configured) }
         if let discovered, clock().timeIntervalSince(discovered.fetched) < Self.defaultLifetime {
@@ -173,6 +180,7 @@ actor ProviderState {
             endpoints.token = endpoints.token ?? document["token_endpoint"]?.stringValue
             endpoints.userinfo = endpoints.userinfo ?? document["userinfo_endpoint"]?.stringValue
             endpoints.introspection = endpoints.introspection ?? document["introspection_endpoint"]?.stringValue
+            endpoints.deviceAuthorization = document["device_authorization_endpoint"]?.stringValue
             discovered = (endpoints, clock())
             return .success(endpoints)
         } catch let error as StrictJSON.Failure {
