@@ -16,7 +16,11 @@ struct TokenCommand: AsyncParsableCommand {
               gatehouse token policies/jira-keycloak.yaml --provider keycloak --grant refresh-token \\
                 --refresh-token-file ~/.config/gatehouse/refresh-token --output json
 
-            --grant client-credentials (the default) asks for a token of the client itself; \
+            --grant authorization-code (the default at a terminal, when the provider has an \
+            authorization endpoint) opens the provider's sign-in page in a browser (--no-browser \
+            prints its address) and takes the code back on a loopback redirect, with PKCE, state \
+            and nonce; --grant client-credentials (the default otherwise) asks for a token of the \
+            client itself; \
             --grant refresh-token exchanges the refresh token in --refresh-token-file (never an \
             argument) for a new access token; --grant device-code prints a code and the page where \
             a person enters it, and waits until they approve. The client id comes from --client-id or the \
@@ -31,6 +35,7 @@ struct TokenCommand: AsyncParsableCommand {
         case clientCredentials = "client-credentials"
         case refreshToken = "refresh-token"
         case deviceCode = "device-code"
+        case authorizationCode = "authorization-code"
     }
 
     enum Output: String, ExpressibleByArgument, CaseIterable {
@@ -43,8 +48,14 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The provider to ask.")
     var provider: String
 
-    @Option(help: "The grant: client-credentials, refresh-token or device-code.")
-    var grant: Grant = .clientCredentials
+    @Option(
+        help:
+            "The grant: authorization-code, device-code, refresh-token or client-credentials (default: authorization-code when a person is at the terminal and the provider has an authorization endpoint, else client-credentials)."
+    )
+    var grant: Grant?
+
+    @Flag(help: "With authorization-code: print the sign-in page's address instead of opening a browser.")
+    var noBrowser = false
 
     @Option(help: "The file holding the refresh token (with --grant refresh-token).")
     var refreshTokenFile: String?
@@ -84,7 +95,9 @@ struct TokenCommand: AsyncParsableCommand {
         let reference: SecretReference? =
             clientSecretEnv.map { .environment($0) } ?? clientSecretFile.map { .file($0) } ?? provider.clientSecret
         let result: Result<TokenResponse, ProviderUnavailable>
-        switch grant {
+        let chosen: Grant
+        if let grant { chosen = grant } else { chosen = await Self.defaultGrant(for: provider) }
+        switch chosen {
         case .clientCredentials:
             guard reference != nil else {
                 throw Loading.usage("no client secret: give --client-secret-env or --client-secret-file")
@@ -95,6 +108,8 @@ struct TokenCommand: AsyncParsableCommand {
             let token = try Self.refreshToken(refreshTokenFile ?? "")
             result = await ClientCredentials.request(
                 .refreshToken(token, scope: scope), provider: provider, clientID: clientID, secret: reference)
+        case .authorizationCode:
+            result = await signIn(provider: provider, clientID: clientID, secret: reference)
         case .deviceCode:
             result = await ClientCredentials.device(
                 provider: provider, clientID: clientID, secret: reference, scope: scope
@@ -112,6 +127,40 @@ struct TokenCommand: AsyncParsableCommand {
             Standard.error("error: \(failure.reason)\n")
             throw Exit.findings
         }
+    }
+
+    /// A person's sign-in: the page opened in a browser (or its address printed), then the code
+    /// the browser brings back exchanged.
+    private func signIn(provider: Provider, clientID: String, secret: SecretReference?) async
+        -> Result<TokenResponse, ProviderUnavailable>
+    {
+        switch await AuthorizationCode.begin(provider: provider, clientID: clientID, secret: secret, scope: scope) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let flow):
+            Standard.error("Sign in at \(flow.url)\nwaiting for the browser to come back...\n")
+            if !noBrowser { Self.openBrowser(flow.url) }
+            return await flow.finish()
+        }
+    }
+
+    /// authorization-code when a person is at the terminal (standard input and error are
+    /// terminals) and the provider's discovery names an authorization endpoint, else
+    /// client-credentials.
+    static func defaultGrant(for provider: Provider) async -> Grant {
+        guard isatty(0) == 1, isatty(2) == 1 else { return .clientCredentials }
+        let endpoints = await ProviderDirectory(providers: [provider], fetcher: NetworkFetcher())
+            .endpoints(for: provider, needing: \ProviderEndpoints.authorization)
+        return (try? endpoints.get().authorization) != nil ? .authorizationCode : .clientCredentials
+    }
+
+    /// Opens `url` with `xdg-open`, when there is one; the address is printed either way.
+    static func openBrowser(_ url: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["xdg-open", url]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
     }
 
     /// The refresh token in the file at `path`, without the whitespace around it.

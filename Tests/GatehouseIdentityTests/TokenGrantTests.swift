@@ -5,6 +5,10 @@ import Testing
 
 @testable import GatehouseIdentity
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The token endpoint's grants in-process: what each sends, and that a refusal says what the
 /// provider said without the refresh token or the client secret (the real exchanges with nanoidp
 /// are IdentityProviderCLITests').
@@ -182,5 +186,37 @@ import Testing
             return
         }
         #expect(failure.reason == reason + " (… is done)", "the device code is never shown")
+    }
+}
+
+/// The pieces of the authorization-code grant that need no provider.
+@Suite struct AuthorizationCodeTests {
+    @Test func theIDTokensNonceIsRead() {
+        let payload = Data(#"{"iss":"x","nonce":"n-123"}"#.utf8)
+        let token = "e30." + AuthorizationCode.base64URL(payload) + ".sig"
+        #expect(AuthorizationCode.nonce(of: token) == "n-123")
+        #expect(AuthorizationCode.nonce(of: "e30.e30.sig") == nil)
+        #expect(AuthorizationCode.nonce(of: "not a token") == nil)
+    }
+
+    @Test func randomValuesAreURLSafeAndFresh() {
+        let values = (0..<50).map { _ in AuthorizationCode.random(32) }
+        #expect(Set(values).count == 50)
+        #expect(
+            values.allSatisfy { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_".contains($0) } })
+    }
+
+    /// The loopback listener answers only `/callback`; anything else is 404 and the wait goes on.
+    @Test func theLoopbackTakesOnlyTheCallback() async throws {
+        let redirect = try LoopbackRedirect()
+        #expect(redirect.uri == "http://127.0.0.1:\(redirect.port)/callback")
+        async let query = redirect.wait(timeout: .seconds(10))
+        let other = try await URLSession.shared.data(
+            from: URL(string: "http://127.0.0.1:\(redirect.port)/favicon.ico")!)
+        #expect((other.1 as? HTTPURLResponse)?.statusCode == 404)
+        let callback = try await URLSession.shared.data(
+            from: URL(string: "http://127.0.0.1:\(redirect.port)/callback?code=c%2F1&state=s")!)
+        #expect((callback.1 as? HTTPURLResponse)?.statusCode == 200)
+        #expect(try await query == ["code": "c/1", "state": "s"])
     }
 }

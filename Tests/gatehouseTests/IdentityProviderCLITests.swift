@@ -116,6 +116,84 @@ struct IdentityProviderCLITests {
         #expect(whoami.stdout.contains("username  admin (claim `sub`)"), "\(whoami.stdout)")
     }
 
+    /// `token --grant authorization-code --no-browser` started, and the sign-in page it prints.
+    static func startSignIn(_ policy: String) throws -> (process: Process, out: Pipe, err: Pipe, url: String) {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = [
+            "token", policy, "--provider", "nano", "--grant", "authorization-code", "--no-browser",
+            "--client-secret-env", "NANO_CLIENT_SECRET", "--output", "json",
+        ]
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        var shown = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !shown.contains("waiting for the browser"), Date() < deadline {
+            shown += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        let match = try #require(shown.firstMatch(of: /Sign in at (\S+)/), "\(shown)")
+        return (process, out, err, String(match.1))
+    }
+
+    /// curl with `arguments`; its standard output.
+    static func curl(_ arguments: [String]) throws -> String {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s"] + arguments
+        let out = Pipe()
+        curl.standardOutput = out
+        try curl.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        return text
+    }
+
+    /// The authorization-code grant with the test as the person: nanoidp's sign-in page fetched,
+    /// its form posted with admin's credentials, the redirect followed to Gatehouse's loopback
+    /// listener; the page asks for PKCE S256, state and nonce, and the token is admin's.
+    @Test func authorizationCodeGrant() throws {
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let policy = try Self.policyFile()
+        let (process, out, err, url) = try Self.startSignIn(policy)
+        let query = Dictionary(
+            (URLComponents(string: url)?.queryItems ?? []).map { ($0.name, $0.value ?? "") }
+        ) { first, _ in first }
+        #expect(url.hasPrefix(Self.issuer + "/authorize?"))
+        #expect(query["code_challenge_method"] == "S256" && query["code_challenge"]?.count == 43)
+        #expect(query["state"]?.isEmpty == false && query["nonce"]?.isEmpty == false)
+        #expect(query["redirect_uri"]?.wholeMatch(of: /http:\/\/127\.0\.0\.1:[0-9]+\/callback/) != nil)
+        let jar = NSTemporaryDirectory() + "gatehouse-cookies-\(getpid())"
+        let page = try Self.curl(["-c", jar, url])
+        let transaction = try #require(page.firstMatch(of: /name="transaction_id" value="([^"]+)"/)).1
+        let landed = try Self.curl([
+            "-L", "-b", jar, "-c", jar, "-d", "transaction_id=\(transaction)", "-d", "username=admin", "-d",
+            "password=admin", url,
+        ])
+        #expect(landed.contains("go back to the terminal"))
+        process.waitUntilExit()
+        let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(rest)")
+        let response =
+            try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+        let access = try #require(response?["access_token"] as? String)
+        let whoami = try CLI.run(["whoami", policy, "--provider", "nano", "--token", "-"], stdin: access)
+        #expect(whoami.stdout.contains("username  admin (claim `sub`)"), "\(whoami.stdout)")
+    }
+
+    /// A redirect whose `state` is not the one sent (a forged callback) is refused, and no code
+    /// is exchanged.
+    @Test func aForgedCallbackIsRefused() throws {
+        setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
+        let (process, _, err, url) = try Self.startSignIn(try Self.policyFile())
+        let redirect = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "redirect_uri" }?.value)
+        _ = try Self.curl([redirect + "?code=attacker-code&state=forged"])
+        process.waitUntilExit()
+        let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(rest == "error: the redirect's state is not the one sent: refused\n")
+    }
+
     @Test func tokenWhoamiEvaluate() throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let policy = try Self.policyFile()

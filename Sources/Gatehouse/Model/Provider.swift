@@ -58,6 +58,8 @@ public struct ProviderEndpoints: Sendable, Hashable {
     public var introspection: String?
     /// RFC 8628's device authorization endpoint: from the discovery document only.
     public var deviceAuthorization: String?
+    /// The authorization endpoint a person signs in at: from the discovery document only.
+    public var authorization: String?
 
     /// The endpoint keys of the policy file, with the endpoint each sets.
     static var keys: [(key: String, path: WritableKeyPath<ProviderEndpoints, String?>)] {

@@ -8,6 +8,8 @@ public enum TokenGrant: Sendable {
     case clientCredentials(scope: String?)
     /// The refresh token, never shown in an error.
     case refreshToken(String, scope: String?)
+    /// The code the provider sent back, with the redirect URI it was sent to and the PKCE verifier.
+    case authorizationCode(String, redirectURI: String, verifier: String)
 
     var form: [(String, String)] {
         switch self {
@@ -15,13 +17,21 @@ public enum TokenGrant: Sendable {
             return [("grant_type", "client_credentials")] + (scope.map { [("scope", $0)] } ?? [])
         case .refreshToken(let token, let scope):
             return [("grant_type", "refresh_token"), ("refresh_token", token)] + (scope.map { [("scope", $0)] } ?? [])
+        case .authorizationCode(let code, let redirectURI, let verifier):
+            return [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                ("code_verifier", verifier),
+            ]
         }
     }
 
     /// What the request carries that must never be shown.
     var secrets: [String] {
-        if case .refreshToken(let token, _) = self { return [token] }
-        return []
+        switch self {
+        case .clientCredentials: []
+        case .refreshToken(let token, _): [token]
+        case .authorizationCode(let code, _, let verifier): [code, verifier]
+        }
     }
 }
 

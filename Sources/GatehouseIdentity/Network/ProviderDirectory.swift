@@ -181,6 +181,7 @@ actor ProviderState {
             endpoints.userinfo = endpoints.userinfo ?? document["userinfo_endpoint"]?.stringValue
             endpoints.introspection = endpoints.introspection ?? document["introspection_endpoint"]?.stringValue
             endpoints.deviceAuthorization = document["device_authorization_endpoint"]?.stringValue
+            endpoints.authorization = document["authorization_endpoint"]?.stringValue
             discovered = (endpoints, clock())
             return .success(endpoints)
         } catch let error as StrictJSON.Failure {

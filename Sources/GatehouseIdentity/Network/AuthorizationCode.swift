@@ -1,0 +1,102 @@
+import Crypto
+import Foundation
+import Gatehouse
+
+/// The authorization-code grant for a person at a terminal (RFC 6749 §4.1, as RFC 8252 has
+/// native apps use it): PKCE with S256 (RFC 7636), a random `state` and OpenID Connect `nonce`,
+/// and a loopback redirect on 127.0.0.1 at a port the system picks.
+public struct AuthorizationCode: Sendable {
+    /// The page the person signs in at.
+    public let url: String
+    let redirect: LoopbackRedirect
+    let provider: Provider
+    let clientID: String
+    let secret: SecretReference?
+    let verifier: String
+    let state: String
+    let nonce: String
+    let fetcher: any HTTPFetching
+
+    /// A sign-in for `clientID` at `provider`'s authorization endpoint, asking for `scope`
+    /// (`openid` by default), with its loopback listener open.
+    public static func begin(
+        provider: Provider, clientID: String, secret: SecretReference?, scope: String?,
+        fetcher: any HTTPFetching = NetworkFetcher()
+    ) async -> Result<AuthorizationCode, ProviderUnavailable> {
+        await ClientCredentials.attempt {
+            let endpoint = try await ClientCredentials.endpoint(\.authorization, "authorization", of: provider, fetcher)
+            let redirect = try LoopbackRedirect()
+            let verifier = random(32), state = random(16), nonce = random(16)
+            let challenge = base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
+            var components = URLComponents(string: endpoint)
+            let present = components?.queryItems ?? []
+            components?.queryItems =
+                present
+                + [
+                    ("response_type", "code"), ("client_id", clientID), ("redirect_uri", redirect.uri),
+                    ("scope", scope ?? "openid"), ("state", state), ("nonce", nonce), ("code_challenge", challenge),
+                    ("code_challenge_method", "S256"),
+                ].map { URLQueryItem(name: $0.0, value: $0.1) }
+            guard let url = components?.url?.absoluteString else {
+                throw ProviderUnavailable(reason: "the authorization endpoint is not a URL")
+            }
+            return AuthorizationCode(
+                url: url, redirect: redirect, provider: provider, clientID: clientID, secret: secret,
+                verifier: verifier, state: state, nonce: nonce, fetcher: fetcher)
+        }
+    }
+
+    /// Waits (at most `timeout`) for the browser to come back, checks `state`, exchanges the code
+    /// with the PKCE verifier, and checks the ID token's `nonce` when there is an ID token. The
+    /// provider's `error` and `error_description` are shown as it gave them.
+    public func finish(timeout: Duration = .seconds(300)) async -> Result<TokenResponse, ProviderUnavailable> {
+        let query: [String: String]
+        do {
+            query = try await redirect.wait(timeout: timeout)
+        } catch {
+            return .failure(error)
+        }
+        guard query["state"] == state else {
+            return .failure(ProviderUnavailable(reason: "the redirect's state is not the one sent: refused"))
+        }
+        guard let code = query["code"] else {
+            var body: [String: JSONValue] = [:]
+            for name in ["error", "error_description"] { body[name] = query[name].map(JSONValue.string) }
+            return .failure(
+                ProviderUnavailable(
+                    reason: ClientCredentials.refusal("the authorization endpoint", 302, body, hiding: [])))
+        }
+        let grant = TokenGrant.authorizationCode(code, redirectURI: redirect.uri, verifier: verifier)
+        let result = await ClientCredentials.request(
+            grant, provider: provider, clientID: clientID, secret: secret, fetcher: fetcher)
+        if case .success(let response) = result, let idToken = response.fields["id_token"]?.stringValue,
+            Self.nonce(of: idToken) != nonce
+        {
+            return .failure(ProviderUnavailable(reason: "the ID token's nonce is not the one sent: refused"))
+        }
+        return result
+    }
+
+    /// The `nonce` claim of a compact JWS's payload (its signature is not checked here: the token
+    /// came straight from the token endpoint).
+    static func nonce(of token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return nil }
+        var text = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
+        guard let data = Data(base64Encoded: text), let payload = try? StrictJSON.object(Array(data)) else {
+            return nil
+        }
+        return payload["nonce"]?.stringValue
+    }
+
+    static func random(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return base64URL(Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
