@@ -3,8 +3,8 @@ import Foundation
 import Gatehouse
 import GatehouseIdentity
 
-/// `gatehouse token`: fetch an access token with the client-credentials grant, or a new one with
-/// a refresh token.
+/// `gatehouse token`: fetch an access token: a person's (authorization code, device code), a
+/// client's (client credentials), or a new one for a refresh token.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
@@ -19,15 +19,15 @@ struct TokenCommand: AsyncParsableCommand {
             --grant authorization-code (the default at a terminal, when the provider has an \
             authorization endpoint) opens the provider's sign-in page in a browser (--no-browser \
             prints its address) and takes the code back on a loopback redirect, with PKCE, state \
-            and nonce; --grant client-credentials (the default otherwise) asks for a token of the \
-            client itself; \
-            --grant refresh-token exchanges the refresh token in --refresh-token-file (never an \
-            argument) for a new access token; --grant device-code prints a code and the page where \
-            a person enters it, and waits until they approve. The client id comes from --client-id or the \
-            provider's `client_id`; the secret from --client-secret-env NAME, --client-secret-file \
-            PATH, or the provider's `client_secret` reference, never a plain argument; a refresh \
-            needs none for a public client. Prints the access token, or with --output json the \
-            whole token response. A refusal is shown as the provider gave it.
+            and nonce; --grant device-code prints a code and the page where a person enters it, \
+            and waits until they approve; --grant refresh-token exchanges the refresh token in \
+            --refresh-token-file (never an argument) for a new access token; --grant \
+            client-credentials (the default otherwise) asks for a token of the client itself. \
+            The client id comes from --client-id or the provider's `client_id`; the secret from \
+            --client-secret-env NAME, --client-secret-file PATH, or the provider's \
+            `client_secret` reference, never a plain argument; a public client needs none but \
+            for client-credentials. Prints the access token, or with --output json the whole \
+            token response. A refusal is shown as the provider gave it.
             """
     )
 
