@@ -106,11 +106,15 @@ def strip_options(message):
         if deprecated:
             field.options.deprecated = True
     for enum in message.enum_type:
-        enum.ClearField("options")
-        for value in enum.value:
-            value.ClearField("options")
+        strip_enum_options(enum)
     for nested in message.nested_type:
         strip_options(nested)
+
+
+def strip_enum_options(enum):
+    enum.ClearField("options")
+    for value in enum.value:
+        value.ClearField("options")
 
 
 def pruned(files):
@@ -140,9 +144,7 @@ def pruned(files):
         for message in proto.message_type:
             strip_options(message)
         for enum in proto.enum_type:
-            enum.ClearField("options")
-            for value in enum.value:
-                value.ClearField("options")
+            strip_enum_options(enum)
         for service in proto.service:
             service.ClearField("options")
             for method in service.method:

@@ -27,8 +27,8 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests/support"))
 sys.path.insert(0, str(ROOT / "Benchmarks/load"))
-from harness import get, nanoidp_token, stop, wait_port, wrk  # noqa: E402
-from run import NGINX_CONF, cpu_seconds  # noqa: E402
+from harness import get, nanoidp_token, stop, wait_port  # noqa: E402
+from run import NGINX_CONF, cpu_seconds, evenly, flood_counted  # noqa: E402
 
 NGINX, GATEHOUSE, GATEHOUSE_GRPC, ENVOY = 19130, 19131, 19132, 19133
 ISSUER = "http://127.0.0.1:9411"
@@ -133,23 +133,6 @@ class Envoy:
         stop(self.process)
 
 
-def flood(headers, args):
-    result = wrk(f"http://127.0.0.1:{ENVOY}{PATH}", headers, args.connections, args.seconds)
-    failed = sum(result[key] for key in ["connect", "read", "write", "status", "timeout"])
-    if failed:
-        raise RuntimeError(f"{failed} requests failed: {result}")
-    return result["requests"] / (result["duration_us"] / 1e6), result["requests"]
-
-
-def evenly(headers, rate, args, workdir):
-    request = workdir / "request.txt"
-    lines = [f"GET {PATH} HTTP/1.1", "Host: api", *[f"{k}: {v}" for k, v in headers.items()]]
-    request.write_bytes(("\r\n".join(lines) + "\r\n\r\n").encode())
-    output = subprocess.run([str(workdir / "pace"), "127.0.0.1", str(ENVOY), str(rate), str(args.seconds), "100",
-                             str(request)], capture_output=True, text=True, check=True).stdout
-    return json.loads(output)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gatehouse", default=str(ROOT / ".build-release/release/gatehouse"))
@@ -187,9 +170,10 @@ def main():
         for round_ in range(args.rounds):
             for name, config in configs.items():
                 with Envoy(args.venv, config, workdir) as envoy:
-                    flood(headers, args)  # warm: connections to the upstream and to Gatehouse, the token cached
+                    # Warm: connections to the upstream and to Gatehouse, the token cached.
+                    flood_counted(ENVOY, headers, args, PATH)
                     envoy_cpu, gatehouse_cpu = cpu_seconds(envoy.process.pid), cpu_seconds(gatehouse.pid)
-                    rate, requests = flood(headers, args)
+                    rate, requests = flood_counted(ENVOY, headers, args, PATH)
                     figures[name][0].append(rate)
                     figures[name][1].append((cpu_seconds(envoy.process.pid) - envoy_cpu) / requests * 1e6)
                     figures[name][2].append((cpu_seconds(gatehouse.pid) - gatehouse_cpu) / requests * 1e6)
@@ -204,8 +188,8 @@ def main():
         for rate in [int(value) for value in args.rates.split(",")]:
             for name, config in configs.items():
                 with Envoy(args.venv, config, workdir):
-                    flood(headers, argparse.Namespace(connections=args.connections, seconds=1))
-                    result = evenly(headers, rate, args, workdir)
+                    flood_counted(ENVOY, headers, argparse.Namespace(connections=args.connections, seconds=1), PATH)
+                    result = evenly(ENVOY, headers, rate, args, workdir, path=PATH, connections=100)
                 print(f"evenly at {rate} req/s, {name:34}: p50 {result['p50_us'] / 1000:.2f} ms  "
                       f"p99 {result['p99_us'] / 1000:.2f} ms  max {result['max_us'] / 1000:.2f} ms  "
                       f"({result['rate']:.0f} req/s, {result['non_2xx']} non-2xx, {result['errors']} errors)")

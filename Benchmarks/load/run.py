@@ -121,13 +121,13 @@ def paced(port, headers, rate, args):
     return result["requests"] / (result["duration_us"] / 1e6), result
 
 
-def evenly(port, headers, rate, args, workdir):
+def evenly(port, headers, rate, args, workdir, path="/v1/auth/nginx", connections=200):
     """`pace` (pace.c) at `rate`: requests evenly spaced, latency counted from when each was due."""
     request = workdir / f"request-{port}.txt"
-    lines = ["GET /v1/auth/nginx HTTP/1.1", "Host: gatehouse", *[f"{k}: {v}" for k, v in headers.items()]]
+    lines = [f"GET {path} HTTP/1.1", "Host: gatehouse", *[f"{k}: {v}" for k, v in headers.items()]]
     request.write_bytes(("\r\n".join(lines) + "\r\n\r\n").encode())
-    output = subprocess.run([str(workdir / "pace"), "127.0.0.1", str(port), str(round(rate)), str(args.seconds), "200",
-                             str(request)], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([str(workdir / "pace"), "127.0.0.1", str(port), str(round(rate)), str(args.seconds),
+                             str(connections), str(request)], capture_output=True, text=True, check=True).stdout
     return json.loads(output)
 
 

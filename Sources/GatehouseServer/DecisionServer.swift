@@ -119,9 +119,10 @@ public enum DecisionServer {
     }
 
     /// Serves `setup` on `address` (and `/healthz`, `/readyz` and `/metrics` alone, over plain
-    /// HTTP, on `health` when given; Envoy's gRPC door on `grpc` when given) until SIGINT, or SIGTERM and the drain (``Drain``) after it;
-    /// a second SIGTERM ends the drain at once. Then the listener closes, the requests in flight
-    /// are answered (for at most ``shutdownLimit``) and this returns.
+    /// HTTP, on `health` when given; Envoy's gRPC door on `grpc` when given) until SIGINT, or
+    /// SIGTERM and the drain (``Drain``) after it; a second SIGTERM ends the drain at once. Then
+    /// the listeners close, the requests in flight are answered (for at most ``shutdownLimit``)
+    /// and this returns.
     public static func run(
         _ setup: ServerSetup, address: BindAddress, tls: ServerTLS? = nil, health: BindAddress? = nil,
         grpc: GRPCListener? = nil, report: @escaping @Sendable (String) -> Void

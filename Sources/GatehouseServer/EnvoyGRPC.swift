@@ -89,17 +89,13 @@ enum EnvoyGRPC {
             fields = http.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
         fields.removeAll { $0.name.hasPrefix(":") }
-        var total = 0
-        for field in fields {
-            let size = field.name.utf8.count + field.value.utf8.count
-            total += size
-            guard size <= DecisionServer.maxHeaderField, total <= DecisionServer.maxHeaderList,
-                fields.count <= DecisionServer.maxHeaderFields
-            else {
-                throw .malformed(
-                    "the gRPC check request's headers are larger than a check request may be "
-                        + "(100 fields, 32 KiB a field, 64 KiB in all)")
-            }
+        let sizes = fields.map { $0.name.utf8.count + $0.value.utf8.count }
+        guard fields.count <= DecisionServer.maxHeaderFields, sizes.allSatisfy({ $0 <= DecisionServer.maxHeaderField }),
+            sizes.reduce(0, +) <= DecisionServer.maxHeaderList
+        else {
+            throw .malformed(
+                "the gRPC check request's headers are larger than a check request may be "
+                    + "(100 fields, 32 KiB a field, 64 KiB in all)")
         }
         return fields
     }
@@ -118,10 +114,10 @@ enum EnvoyGRPC {
     /// `answer` as Envoy reads it. On allow, OK: each header with a value is set, replacing the
     /// client's copy, and each empty one (an identity the decision does not have) is removed, as
     /// is every standard identity header (`X-Auth-*`) the policy does not send, so no client's
-    /// copy survives without a filter of the gateway's own; never both for one header. On deny, the gRPC status
-    /// (UNAUTHENTICATED for 401, else PERMISSION_DENIED) and a denied response with the status,
-    /// the headers (the challenge among them) and the JSON body. Either way, the decision's
-    /// dynamic metadata.
+    /// copy survives without a filter of the gateway's own; never both for one header. On deny,
+    /// the gRPC status (UNAUTHENTICATED for 401, else PERMISSION_DENIED) and a denied response
+    /// with the status, the headers (the challenge among them) and the JSON body. Either way, the
+    /// decision's dynamic metadata.
     static func response(_ answer: Answer) -> Envoy_Service_Auth_V3_CheckResponse {
         var response = Envoy_Service_Auth_V3_CheckResponse()
         response.dynamicMetadata = metadata(answer)

@@ -55,10 +55,8 @@ struct ListenerServeOptions: ParsableArguments {
 
     /// `--grpc-listen` as a host and port.
     var grpcAddress: (host: String, port: Int)? {
-        guard let grpcListen, let colon = grpcListen.lastIndex(of: ":"), colon > grpcListen.startIndex,
-            let port = Int(grpcListen[grpcListen.index(after: colon)...]), (0...65535).contains(port)
-        else { return nil }
-        return (String(grpcListen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+        guard let (host, port) = grpcListen.flatMap(ServeCommand.hostAndPort) else { return nil }
+        return (host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
     }
 
     /// The TLS files given, if any.

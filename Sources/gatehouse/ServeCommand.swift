@@ -59,10 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
             let path = String(listen.dropFirst(5))
             return path.isEmpty ? nil : .unixDomainSocket(path: path)
         }
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port), colon > listen.startIndex
+        return hostAndPort(listen).map { .hostname($0.host, port: $0.port) }
+    }
+
+    /// `host:port` split, the port 0 to 65535.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon > text.startIndex
         else { return nil }
-        return .hostname(String(listen[..<colon]), port: port)
+        return (String(text[..<colon]), port)
     }
 
     func run() async throws {

@@ -102,16 +102,16 @@ struct TokenCommand: AsyncParsableCommand {
             guard reference != nil else {
                 throw Loading.usage("no client secret: give --client-secret-env or --client-secret-file")
             }
-            result = await ClientCredentials.request(
+            result = await TokenEndpoint.request(
                 .clientCredentials(scope: scope), provider: provider, clientID: clientID, secret: reference)
         case .refreshToken:
             let token = try Self.refreshToken(refreshTokenFile ?? "")
-            result = await ClientCredentials.request(
+            result = await TokenEndpoint.request(
                 .refreshToken(token, scope: scope), provider: provider, clientID: clientID, secret: reference)
         case .authorizationCode:
             result = await signIn(provider: provider, clientID: clientID, secret: reference)
         case .deviceCode:
-            result = await ClientCredentials.device(
+            result = await TokenEndpoint.device(
                 provider: provider, clientID: clientID, secret: reference, scope: scope
             ) { code in
                 let complete = code.verificationURIComplete.map { "\n(or open \($0))" } ?? ""

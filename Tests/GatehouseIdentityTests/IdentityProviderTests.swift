@@ -55,11 +55,11 @@ struct IdentityProviderTests {
             Self.jwt + "\n    client_id: demo-client\n    client_secret: { env: GATEHOUSE_NANOIDP_SECRET }")
         setenv("GATEHOUSE_NANOIDP_SECRET", "demo-secret", 1)
         let provider = try #require(policy.provider("nano"))
-        let token = try await ClientCredentials.fetch(
+        let token = try await TokenEndpoint.fetch(
             provider: provider, clientID: "demo-client", secret: .environment("GATEHOUSE_NANOIDP_SECRET"), scope: nil
         ).get()
         #expect(await Self.outcome(token, policy) == "verified:demo-client groups:")
-        let wrong = await ClientCredentials.fetch(
+        let wrong = await TokenEndpoint.fetch(
             provider: provider, clientID: "demo-client", secret: .file("/nonexistent"), scope: nil)
         #expect(throws: ProviderUnavailable.self) { try wrong.get() }
     }

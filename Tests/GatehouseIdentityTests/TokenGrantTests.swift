@@ -12,30 +12,38 @@ import Testing
 /// The token endpoint's grants in-process: what each sends, and that a refusal says what the
 /// provider said without the refresh token or the client secret (the real exchanges with nanoidp
 /// are IdentityProviderCLITests').
-@Suite struct TokenGrantTests {
-    /// Records each POST and answers with a fixed status and body.
-    final class Recorder: HTTPFetching {
-        let status: Int
-        let body: String
-        let posts = Mutex<[(form: [(String, String)], headers: [(String, String)])]>([])
+/// A provider in-process: its discovery names a device endpoint, which hands out one device code;
+/// its token endpoint answers the scripted statuses and bodies in turn (the last one again once
+/// the script is used up); every POST is recorded.
+final class FakeTokenProvider: HTTPFetching {
+    let script: Mutex<[(Int, String)]>
+    let posts = Mutex<[(form: [(String, String)], headers: [(String, String)])]>([])
 
-        init(status: Int, body: String) {
-            self.status = status
-            self.body = body
-        }
+    init(_ script: [(Int, String)]) { self.script = Mutex(script) }
 
-        func get(_ url: String, headers: [(String, String)], timeout: Duration) async throws -> HTTPAnswer {
-            HTTPAnswer(status: 404, maxAge: nil, body: [])
-        }
-
-        func post(_ url: String, form: [(String, String)], headers: [(String, String)], timeout: Duration)
-            async throws -> HTTPAnswer
-        {
-            posts.withLock { $0.append((form, headers)) }
-            return HTTPAnswer(status: status, maxAge: nil, body: Array(body.utf8))
-        }
+    func get(_ url: String, headers: [(String, String)], timeout: Duration) async throws -> HTTPAnswer {
+        let document = """
+            {"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/token",
+             "device_authorization_endpoint": "https://idp.example.com/device", "jwks_uri": "https://idp.example.com/jwks"}
+            """
+        return HTTPAnswer(status: 200, maxAge: nil, body: Array(document.utf8))
     }
 
+    func post(_ url: String, form: [(String, String)], headers: [(String, String)], timeout: Duration)
+        async throws -> HTTPAnswer
+    {
+        posts.withLock { $0.append((form, headers)) }
+        if url.hasSuffix("/device") {
+            let body =
+                #"{"device_code":"dev-secret-1","user_code":"ABCD-EFGH","verification_uri":"https://idp.example.com/activate","interval":5,"expires_in":600}"#
+            return HTTPAnswer(status: 200, maxAge: nil, body: Array(body.utf8))
+        }
+        let (status, body) = script.withLock { $0.count > 1 ? $0.removeFirst() : $0.first ?? (500, "{}") }
+        return HTTPAnswer(status: status, maxAge: nil, body: Array(body.utf8))
+    }
+}
+
+@Suite struct TokenGrantTests {
     static let provider: Provider = {
         let yaml = """
             version: 1
@@ -55,9 +63,10 @@ import Testing
     }()
 
     @Test func aPublicClientRefreshesWithItsIDInTheForm() async throws {
-        let recorder = Recorder(
-            status: 200, body: #"{"access_token":"new-access","refresh_token":"next","expires_in":300}"#)
-        let response = try await ClientCredentials.request(
+        let recorder = FakeTokenProvider([
+            (200, #"{"access_token":"new-access","refresh_token":"next","expires_in":300}"#)
+        ])
+        let response = try await TokenEndpoint.request(
             .refreshToken("old-refresh", scope: "openid"), provider: Self.provider, clientID: "cli", secret: nil,
             fetcher: recorder
         ).get()
@@ -73,8 +82,8 @@ import Testing
 
     @Test func aConfidentialClientAuthenticatesWithBasic() async throws {
         setenv("GATEHOUSE_GRANT_SECRET", "s3cret", 1)
-        let recorder = Recorder(status: 200, body: #"{"access_token":"a"}"#)
-        _ = try await ClientCredentials.request(
+        let recorder = FakeTokenProvider([(200, #"{"access_token":"a"}"#)])
+        _ = try await TokenEndpoint.request(
             .refreshToken("r", scope: nil), provider: Self.provider, clientID: "app",
             secret: .environment("GATEHOUSE_GRANT_SECRET"), fetcher: recorder
         ).get()
@@ -87,12 +96,13 @@ import Testing
     /// The provider's error and description, as given; a secret it echoes is not shown.
     @Test func aRefusalSaysWhatTheProviderSaidButNoSecret() async throws {
         setenv("GATEHOUSE_GRANT_SECRET", "s3cret", 1)
-        let recorder = Recorder(
-            status: 400,
-            body:
+        let recorder = FakeTokenProvider([
+            (
+                400,
                 #"{"error":"invalid_grant","error_description":"refresh token old-refresh-123 expired (client secret s3cret)"}"#
-        )
-        let failure = await ClientCredentials.request(
+            )
+        ])
+        let failure = await TokenEndpoint.request(
             .refreshToken("old-refresh-123", scope: nil), provider: Self.provider, clientID: "app",
             secret: .environment("GATEHOUSE_GRANT_SECRET"), fetcher: recorder)
         #expect(throws: ProviderUnavailable.self) { try failure.get() }
@@ -106,36 +116,6 @@ import Testing
 /// RFC 8628's device grant in-process: the code shown, the polling at the provider's interval
 /// (5 s more after `slow_down`), and each way it ends.
 @Suite struct DeviceGrantTests {
-    /// A provider whose discovery names a device endpoint, and whose token endpoint answers the
-    /// scripted bodies in turn.
-    final class Provider400: HTTPFetching {
-        let script: Mutex<[(Int, String)]>
-        let posts = Mutex<[[(String, String)]]>([])
-
-        init(_ script: [(Int, String)]) { self.script = Mutex(script) }
-
-        func get(_ url: String, headers: [(String, String)], timeout: Duration) async throws -> HTTPAnswer {
-            let document = """
-                {"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/token",
-                 "device_authorization_endpoint": "https://idp.example.com/device", "jwks_uri": "https://idp.example.com/jwks"}
-                """
-            return HTTPAnswer(status: 200, maxAge: nil, body: Array(document.utf8))
-        }
-
-        func post(_ url: String, form: [(String, String)], headers: [(String, String)], timeout: Duration)
-            async throws -> HTTPAnswer
-        {
-            posts.withLock { $0.append(form) }
-            if url.hasSuffix("/device") {
-                let body =
-                    #"{"device_code":"dev-secret-1","user_code":"ABCD-EFGH","verification_uri":"https://idp.example.com/activate","interval":5,"expires_in":600}"#
-                return HTTPAnswer(status: 200, maxAge: nil, body: Array(body.utf8))
-            }
-            let (status, body) = script.withLock { $0.isEmpty ? (500, "{}") : $0.removeFirst() }
-            return HTTPAnswer(status: status, maxAge: nil, body: Array(body.utf8))
-        }
-    }
-
     static let provider: Provider = {
         let yaml = """
             version: 1
@@ -153,10 +133,10 @@ import Testing
     }()
 
     static func run(_ script: [(Int, String)]) async -> (Result<TokenResponse, ProviderUnavailable>, [Int], [String]) {
-        let fetcher = Provider400(script)
+        let fetcher = FakeTokenProvider(script)
         let slept = Mutex<[Int]>([])
         let shown = Mutex<[String]>([])
-        let result = await ClientCredentials.device(
+        let result = await TokenEndpoint.device(
             provider: provider, clientID: "cli", secret: nil, scope: "openid", fetcher: fetcher,
             show: { code in shown.withLock { $0.append("\(code.verificationURI) \(code.userCode)") } },
             sleep: { duration in slept.withLock { $0.append(Int(duration.components.seconds)) } })
@@ -193,7 +173,7 @@ import Testing
 @Suite struct AuthorizationCodeTests {
     @Test func theIDTokensNonceIsRead() {
         let payload = Data(#"{"iss":"x","nonce":"n-123"}"#.utf8)
-        let token = "e30." + AuthorizationCode.base64URL(payload) + ".sig"
+        let token = "e30." + Base64URL.encode(payload) + ".sig"
         #expect(AuthorizationCode.nonce(of: token) == "n-123")
         #expect(AuthorizationCode.nonce(of: "e30.e30.sig") == nil)
         #expect(AuthorizationCode.nonce(of: "not a token") == nil)

@@ -213,21 +213,14 @@ import Testing
                 match: { path: /rest/** }
                 require: authenticated
             """
-        let header = Data(#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#.utf8).base64URLEncodedString()
-        let claims = Data(#"{"iss":"http://127.0.0.1:9","aud":"api","sub":"u","exp":4102444800}"#.utf8)
-            .base64URLEncodedString()
+        let header = Base64URL.encode(Array(#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#.utf8))
+        let claims = Base64URL.encode(
+            Array(#"{"iss":"http://127.0.0.1:9","aud":"api","sub":"u","exp":4102444800}"#.utf8))
         let token = "\(header).\(claims).c2lnbmF0dXJl"
         let response = await EnvoyGRPC.response(
             to: Self.request("GET", "/rest/things", ["authorization": "Bearer " + token]), try Self.decisions(yaml))
         #expect(Self.outcome(response) == ("provider.unavailable", 503))
         #expect(response.status.code == 7)
         #expect(Self.ok(response) == nil)
-    }
-}
-
-extension Data {
-    fileprivate func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -36,18 +36,11 @@ struct IdentityProviderCLITests {
     @Test func refreshTokenGrant() throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let policy = try Self.policyFile()
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = [
-            "-s", "-u", "demo-client:demo-secret", "-d", "grant_type=password", "-d", "username=admin", "-d",
+        let password = try Self.curl([
+            "-u", "demo-client:demo-secret", "-d", "grant_type=password", "-d", "username=admin", "-d",
             "password=admin", Self.issuer + "/token",
-        ]
-        let out = Pipe()
-        curl.standardOutput = out
-        try curl.run()
-        curl.waitUntilExit()
-        let response =
-            try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any]
+        ])
+        let response = try JSONSerialization.jsonObject(with: Data(password.utf8)) as? [String: Any]
         let refresh = try #require(response?["refresh_token"] as? String)
         let file = NSTemporaryDirectory() + "gatehouse-refresh-\(getpid())"
         try (refresh + "\n").write(toFile: file, atomically: true, encoding: .utf8)
@@ -79,30 +72,18 @@ struct IdentityProviderCLITests {
     func deviceCodeGrant(_ action: String) throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let policy = try Self.policyFile()
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = [
-            "token", policy, "--provider", "nano", "--grant", "device-code", "--client-secret-env",
-            "NANO_CLIENT_SECRET",
-        ]
-        let out = Pipe(), err = Pipe()
-        (process.standardOutput, process.standardError) = (out, err)
-        try process.run()
-        var shown = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !shown.contains("waiting for the approval"), Date() < deadline {
-            shown += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
-        }
+        let (process, out, err, shown) = try Self.startToken(
+            [
+                "token", policy, "--provider", "nano", "--grant", "device-code", "--client-secret-env",
+                "NANO_CLIENT_SECRET",
+            ],
+            until: "waiting for the approval")
         let match = try #require(shown.firstMatch(of: /open (\S+) and enter the code (\S+)/), "\(shown)")
         #expect(match.1 == Self.issuer + "/device")
-        let person = Process()
-        person.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        person.arguments = [
-            "-s", "-o", "/dev/null", "-d", "user_code=\(match.2)", "-d", "username=admin", "-d", "password=admin", "-d",
+        _ = try Self.curl([
+            "-o", "/dev/null", "-d", "user_code=\(match.2)", "-d", "username=admin", "-d", "password=admin", "-d",
             "action=\(action)", String(match.1),
-        ]
-        try person.run()
-        person.waitUntilExit()
+        ])
         process.waitUntilExit()
         let token = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -118,22 +99,32 @@ struct IdentityProviderCLITests {
 
     /// `token --grant authorization-code --no-browser` started, and the sign-in page it prints.
     static func startSignIn(_ policy: String) throws -> (process: Process, out: Pipe, err: Pipe, url: String) {
+        let (process, out, err, shown) = try startToken(
+            [
+                "token", policy, "--provider", "nano", "--grant", "authorization-code", "--no-browser",
+                "--client-secret-env", "NANO_CLIENT_SECRET", "--output", "json",
+            ], until: "waiting for the browser")
+        let match = try #require(shown.firstMatch(of: /Sign in at (\S+)/), "\(shown)")
+        return (process, out, err, String(match.1))
+    }
+
+    /// The built binary started with `arguments`, and what it printed on standard error until
+    /// `marker` (at most 20 s): a grant that waits for the person.
+    static func startToken(_ arguments: [String], until marker: String) throws
+        -> (process: Process, out: Pipe, err: Pipe, shown: String)
+    {
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = [
-            "token", policy, "--provider", "nano", "--grant", "authorization-code", "--no-browser",
-            "--client-secret-env", "NANO_CLIENT_SECRET", "--output", "json",
-        ]
+        process.arguments = arguments
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
         try process.run()
         var shown = ""
         let deadline = Date().addingTimeInterval(20)
-        while !shown.contains("waiting for the browser"), Date() < deadline {
+        while !shown.contains(marker), Date() < deadline {
             shown += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
         }
-        let match = try #require(shown.firstMatch(of: /Sign in at (\S+)/), "\(shown)")
-        return (process, out, err, String(match.1))
+        return (process, out, err, shown)
     }
 
     /// curl with `arguments`; its standard output.

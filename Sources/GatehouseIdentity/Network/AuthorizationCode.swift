@@ -9,9 +9,9 @@ public struct AuthorizationCode: Sendable {
     /// The page the person signs in at.
     public let url: String
     let redirect: LoopbackRedirect
-    let provider: Provider
-    let clientID: String
-    let secret: SecretReference?
+    /// The token endpoint the code is exchanged at, found with the authorization endpoint.
+    let token: String
+    let client: TokenEndpoint.Client
     let verifier: String
     let state: String
     let nonce: String
@@ -23,11 +23,14 @@ public struct AuthorizationCode: Sendable {
         provider: Provider, clientID: String, secret: SecretReference?, scope: String?,
         fetcher: any HTTPFetching = NetworkFetcher()
     ) async -> Result<AuthorizationCode, ProviderUnavailable> {
-        await ClientCredentials.attempt {
-            let endpoint = try await ClientCredentials.endpoint(\.authorization, "authorization", of: provider, fetcher)
+        await TokenEndpoint.attempt {
+            let client = try TokenEndpoint.Client(id: clientID, secret: secret, hiding: [])
+            let endpoints = try await TokenEndpoint.endpoints(of: provider, needing: \.authorization, fetcher)
+            let endpoint = try TokenEndpoint.url(endpoints, \.authorization, "authorization")
+            let token = try TokenEndpoint.url(endpoints, \.token, "token")
             let redirect = try LoopbackRedirect()
             let verifier = random(32), state = random(16), nonce = random(16)
-            let challenge = base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
+            let challenge = Base64URL.encode(Array(SHA256.hash(data: Data(verifier.utf8))))
             var components = URLComponents(string: endpoint)
             let present = components?.queryItems ?? []
             components?.queryItems =
@@ -41,8 +44,8 @@ public struct AuthorizationCode: Sendable {
                 throw ProviderUnavailable(reason: "the authorization endpoint is not a URL")
             }
             return AuthorizationCode(
-                url: url, redirect: redirect, provider: provider, clientID: clientID, secret: secret,
-                verifier: verifier, state: state, nonce: nonce, fetcher: fetcher)
+                url: url, redirect: redirect, token: token, client: client, verifier: verifier, state: state,
+                nonce: nonce, fetcher: fetcher)
         }
     }
 
@@ -64,11 +67,12 @@ public struct AuthorizationCode: Sendable {
             for name in ["error", "error_description"] { body[name] = query[name].map(JSONValue.string) }
             return .failure(
                 ProviderUnavailable(
-                    reason: ClientCredentials.refusal("the authorization endpoint", 302, body, hiding: [])))
+                    reason: TokenEndpoint.refusal("the authorization endpoint", 302, body, hiding: [])))
         }
         let grant = TokenGrant.authorizationCode(code, redirectURI: redirect.uri, verifier: verifier)
-        let result = await ClientCredentials.request(
-            grant, provider: provider, clientID: clientID, secret: secret, fetcher: fetcher)
+        var exchanging = client
+        exchanging.hidden += grant.secrets
+        let result = await TokenEndpoint.attempt { try await exchanging.exchange(grant, at: token, fetcher) }
         if case .success(let response) = result, let idToken = response.fields["id_token"]?.stringValue,
             Self.nonce(of: idToken) != nonce
         {
@@ -80,23 +84,11 @@ public struct AuthorizationCode: Sendable {
     /// The `nonce` claim of a compact JWS's payload (its signature is not checked here: the token
     /// came straight from the token endpoint).
     static func nonce(of token: String) -> String? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        var text = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
-        guard let data = Data(base64Encoded: text), let payload = try? StrictJSON.object(Array(data)) else {
-            return nil
-        }
-        return payload["nonce"]?.stringValue
+        try? CompactJWS.parse(token).get().payload().get()["nonce"]?.stringValue
     }
 
     static func random(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return base64URL(Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

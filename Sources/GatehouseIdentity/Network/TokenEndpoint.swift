@@ -43,7 +43,7 @@ public struct TokenResponse: Sendable {
 }
 
 /// The token endpoint of a provider.
-public enum ClientCredentials {
+public enum TokenEndpoint {
     /// An access token for `clientID` from `provider`'s token endpoint, by the client-credentials grant.
     public static func fetch(
         provider: Provider, clientID: String, secret: SecretReference, scope: String?,
@@ -64,12 +64,8 @@ public enum ClientCredentials {
     ) async -> Result<TokenResponse, ProviderUnavailable> {
         await attempt {
             let client = try Client(id: clientID, secret: secret, hiding: grant.secrets)
-            let url = try await endpoint(\.token, "token", of: provider, fetcher)
-            let (status, body) = try await client.post(grant.form, to: url, fetcher)
-            guard status == 200, let body, let token = body["access_token"]?.stringValue else {
-                throw ProviderUnavailable(reason: client.refusal("the token endpoint", status, body))
-            }
-            return TokenResponse(accessToken: token, fields: body)
+            let endpoints = try await endpoints(of: provider, needing: \.token, fetcher)
+            return try await client.exchange(grant, at: try url(endpoints, \.token, "token"), fetcher)
         }
     }
 
@@ -84,14 +80,15 @@ public enum ClientCredentials {
     ) async -> Result<TokenResponse, ProviderUnavailable> {
         await attempt {
             var client = try Client(id: clientID, secret: secret, hiding: [])
-            let url = try await endpoint(\.deviceAuthorization, "device authorization", of: provider, fetcher)
-            let (status, body) = try await client.post(scope.map { [("scope", $0)] } ?? [], to: url, fetcher)
+            let endpoints = try await endpoints(of: provider, needing: \.deviceAuthorization, fetcher)
+            let device = try url(endpoints, \.deviceAuthorization, "device authorization")
+            let token = try url(endpoints, \.token, "token")
+            let (status, body) = try await client.post(scope.map { [("scope", $0)] } ?? [], to: device, fetcher)
             guard status == 200, let body, let code = DeviceCode(body) else {
                 throw ProviderUnavailable(reason: client.refusal("the device authorization endpoint", status, body))
             }
             client.hidden.append(code.deviceCode)
             show(code)
-            let token = try await endpoint(\.token, "token", of: provider, fetcher)
             let form = [
                 ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", code.deviceCode),
             ]
@@ -141,7 +138,7 @@ public enum ClientCredentials {
 
     /// How the client names itself: Basic with its secret (a confidential client), else
     /// `client_id` in the form (a public client); and what must never be shown.
-    struct Client {
+    struct Client: Sendable {
         let id: String
         let authorization: String?
         var hidden: [String]
@@ -170,18 +167,35 @@ public enum ClientCredentials {
             return (answer.status, try? StrictJSON.object(answer.body))
         }
 
+        /// `grant` at the token endpoint `url`: the token response, or the provider's refusal.
+        func exchange(_ grant: TokenGrant, at url: String, _ fetcher: any HTTPFetching) async throws
+            -> TokenResponse
+        {
+            let (status, body) = try await post(grant.form, to: url, fetcher)
+            guard status == 200, let body, let token = body["access_token"]?.stringValue else {
+                throw ProviderUnavailable(reason: refusal("the token endpoint", status, body))
+            }
+            return TokenResponse(accessToken: token, fields: body)
+        }
+
         func refusal(_ what: String, _ status: Int, _ body: [String: JSONValue]?) -> String {
-            ClientCredentials.refusal(what, status, body, hiding: hidden)
+            TokenEndpoint.refusal(what, status, body, hiding: hidden)
         }
     }
 
-    /// `provider`'s endpoint at `path`, discovered when the policy does not name it.
-    static func endpoint(
-        _ path: any KeyPath<ProviderEndpoints, String?> & Sendable, _ what: String, of provider: Provider,
+    /// `provider`'s endpoints, discovered (once) when the policy does not name the one at `path`.
+    static func endpoints(
+        of provider: Provider, needing path: any KeyPath<ProviderEndpoints, String?> & Sendable,
         _ fetcher: any HTTPFetching
-    ) async throws -> String {
-        let endpoints = try await ProviderDirectory(providers: [provider], fetcher: fetcher)
-            .endpoints(for: provider, needing: path).get()
+    ) async throws -> ProviderEndpoints {
+        try await ProviderDirectory(providers: [provider], fetcher: fetcher).endpoints(for: provider, needing: path)
+            .get()
+    }
+
+    /// The endpoint at `path` of `endpoints`, or why there is none.
+    static func url(_ endpoints: ProviderEndpoints, _ path: KeyPath<ProviderEndpoints, String?>, _ what: String)
+        throws(ProviderUnavailable) -> String
+    {
         guard let url = endpoints[keyPath: path] else {
             throw ProviderUnavailable(reason: "no \(what) endpoint is known")
         }
