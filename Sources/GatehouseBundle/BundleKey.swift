@@ -3,8 +3,9 @@ import Foundation
 import Gatehouse
 import _CryptoExtras
 
-/// A key that signs bundles (`bundle sign --key`), from a PEM private key: Ed25519 signs with
-/// EdDSA, P-256 with ES256. Its `kid` is the key's JWK thumbprint (RFC 7638) unless given.
+/// A key that signs bundles (`bundle sign --key`) or the upstream assertion (`assertion.keys`),
+/// from a PEM private key: Ed25519 signs with EdDSA, P-256 with ES256. Its `kid` is the key's JWK
+/// thumbprint (RFC 7638) unless given.
 public struct BundleSigningKey: Sendable {
     enum Key: Sendable {
         case ed25519(Curve25519.Signing.PrivateKey)
@@ -34,16 +35,20 @@ public struct BundleSigningKey: Sendable {
     func sign(_ payload: [UInt8]) throws(BundleError) -> String {
         let header = #"{"alg":"\#(publicKey.algorithm)","kid":"\#(kid)","typ":"gatehouse-bundle+jws"}"#
         let input = Array((Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(payload)).utf8)
-        let signature: [UInt8]
+        return Base64URL.encode(Array(header.utf8)) + ".." + Base64URL.encode(try signature(for: input))
+    }
+
+    /// The JWS signature of `input` (the encoded header, a dot and the encoded payload): Ed25519's
+    /// 64 bytes, or ES256's `r || s`.
+    public func signature(for input: [UInt8]) throws(BundleError) -> [UInt8] {
         do {
             switch key {
-            case .ed25519(let key): signature = Array(try key.signature(for: input))
-            case .p256(let key): signature = Array(try key.signature(for: input).rawRepresentation)
+            case .ed25519(let key): return Array(try key.signature(for: input))
+            case .p256(let key): return Array(try key.signature(for: input).rawRepresentation)
             }
         } catch {
             throw .badKey("the key cannot sign (\(error))")
         }
-        return Base64URL.encode(Array(header.utf8)) + ".." + Base64URL.encode(signature)
     }
 }
 
@@ -80,25 +85,31 @@ public struct BundlePublicKey: Sendable {
     }
 
     /// The JWS algorithm the key verifies.
-    var algorithm: String {
+    public var algorithm: String {
         switch key {
         case .ed25519: "EdDSA"
         case .p256: "ES256"
         }
     }
 
-    /// The JWK thumbprint (RFC 7638): base64url SHA-256 of the key's required members, sorted.
-    public var thumbprint: String {
-        let members: String
+    /// The JWK's required members (RFC 7517, RFC 8037): `kty`, `crv`, `x` and for P-256 `y`.
+    public var jwkMembers: [String: String] {
         switch key {
         case .ed25519(let key):
-            members = #"{"crv":"Ed25519","kty":"OKP","x":"\#(Base64URL.encode(key.rawRepresentation))"}"#
+            return ["kty": "OKP", "crv": "Ed25519", "x": Base64URL.encode(Array(key.rawRepresentation))]
         case .p256(let key):
             let point = Array(key.x963Representation.dropFirst())
-            members =
-                #"{"crv":"P-256","kty":"EC","x":"\#(Base64URL.encode(point.prefix(32)))","y":"\#(Base64URL.encode(point.suffix(32)))"}"#
+            return [
+                "kty": "EC", "crv": "P-256", "x": Base64URL.encode(Array(point.prefix(32))),
+                "y": Base64URL.encode(Array(point.suffix(32))),
+            ]
         }
-        return Base64URL.encode(Array(SHA256.hash(data: Array(members.utf8))))
+    }
+
+    /// The JWK thumbprint (RFC 7638): base64url SHA-256 of the key's required members, sorted.
+    public var thumbprint: String {
+        let members = jwkMembers.sorted { $0.key < $1.key }.map { #""\#($0.key)":"\#($0.value)""# }
+        return Base64URL.encode(Array(SHA256.hash(data: Array(("{" + members.joined(separator: ",") + "}").utf8))))
     }
 
     /// Whether `signature` (the raw bytes) signs `input` under this key with `algorithm`.

@@ -32,20 +32,36 @@ public final class ActivePolicy: Sendable {
         public let revision: String
         /// When its bundle was built; nil for a policy read from files.
         public let builtAt: Date?
+        /// What signs the assertion on every allow, when the policy has `assertion:`.
+        package let signer: AssertionSigner?
 
-        init(evaluator: Evaluator, verifier: TokenVerifier, sources: [SourceFile], revision: String?, builtAt: Date?) {
+        init(
+            evaluator: Evaluator, verifier: TokenVerifier, sources: [SourceFile], revision: String?, builtAt: Date?,
+            signer: AssertionSigner?
+        ) {
             self.evaluator = evaluator
             self.verifier = verifier
+            self.signer = signer
             sha256 = Digest.sha256Hex(sources.first?.text ?? "")
             shortSHA256 = String(sha256.prefix(12))
-            contentSHA256 = Digest.sha256Hex(sources.map { "\($0.name)\u{0}\($0.text)" }.joined(separator: "\u{0}"))
-            files = sources.map(\.name)
+            // A new assertion key is a change too, though no policy byte moved.
+            let keys = signer?.jwks ?? ""
+            contentSHA256 = Digest.sha256Hex(
+                (sources.map { "\($0.name)\u{0}\($0.text)" } + [keys]).joined(separator: "\u{0}"))
+            files = sources.map(\.name) + (signer?.paths ?? [])
             self.revision = revision ?? PolicyRevision.of(sources)
             self.builtAt = builtAt
         }
 
         /// The policy file.
         public var file: String { files.first ?? "" }
+
+        /// The assertion header for `decision`, answered under `id` through `door` at `now`: on
+        /// allow through a gateway's door when the policy signs assertions, else nil.
+        func assertion(for decision: Decision, id: String, door: Door, now: Date) -> (name: String, value: String)? {
+            guard let signer, decision.isAllowed, door.convention != nil else { return nil }
+            return (signer.settings.header, signer.assertion(for: decision, id: id, revision: revision, now: now))
+        }
     }
 
     private let current: Mutex<Loaded?>
@@ -74,14 +90,16 @@ public final class ActivePolicy: Sendable {
     }
 
     /// Loads the policy at `path` through `files` (``PolicyLoader``), with a verifier that asks the
-    /// providers through `fetcher`.
+    /// providers through `fetcher`. Assertion keys are read from this machine's disk, a relative
+    /// path from the policy file's folder; a bundle's policy (`fromBundle`) must name them by
+    /// absolute path, since a bundle carries no private key.
     public static func load(
         _ path: String, files: any FileAccess, revision: String? = nil, builtAt: Date? = nil,
-        fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none
+        fetcher: any HTTPFetching = NetworkFetcher(), events: VerificationEvents = .none, fromBundle: Bool = false
     ) -> Result<Loaded, UnusablePolicy> {
         prepared(
             PolicyLoader.load(path, files: files), revision: revision, builtAt: builtAt, fetcher: fetcher,
-            events: events)
+            events: events, keyFolder: fromBundle ? nil : URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
     /// Loads the policy text `source` (a policy that names no other file, unless `files` has it).
@@ -89,18 +107,28 @@ public final class ActivePolicy: Sendable {
         _ source: SourceFile, files: any FileAccess = InMemoryFiles([:]), fetcher: any HTTPFetching = NetworkFetcher(),
         events: VerificationEvents = .none
     ) -> Result<Loaded, UnusablePolicy> {
-        prepared(PolicyLoader.load(source, files: files), revision: nil, builtAt: nil, fetcher: fetcher, events: events)
+        prepared(
+            PolicyLoader.load(source, files: files), revision: nil, builtAt: nil, fetcher: fetcher, events: events,
+            keyFolder: FileManager.default.currentDirectoryPath)
     }
 
     private static func prepared(
         _ loaded: LoadedPolicy, revision: String?, builtAt: Date?, fetcher: any HTTPFetching,
-        events: VerificationEvents
+        events: VerificationEvents, keyFolder: String?
     ) -> Result<Loaded, UnusablePolicy> {
-        let result = loaded.usable().map { compiled in
-            Loaded(
-                evaluator: Evaluator(policy: compiled),
-                verifier: TokenVerifier.online(for: compiled.policy, fetcher: fetcher, events: events),
-                sources: loaded.sources, revision: revision, builtAt: builtAt)
+        let result = loaded.usable().flatMap { compiled -> Result<Loaded, UnusablePolicy> in
+            var signer: AssertionSigner?
+            if let settings = compiled.policy.assertion {
+                switch AssertionSigner.load(settings, folder: keyFolder) {
+                case .success(let loaded): signer = loaded
+                case .failure(let problem): return .failure(loaded.unusable(because: [problem.diagnostic]))
+                }
+            }
+            return .success(
+                Loaded(
+                    evaluator: Evaluator(policy: compiled),
+                    verifier: TokenVerifier.online(for: compiled.policy, fetcher: fetcher, events: events),
+                    sources: loaded.sources, revision: revision, builtAt: builtAt, signer: signer))
         }
         // Reading a policy builds a YAML tree and checking tables many times the compiled policy's
         // size; glibc keeps what they freed unless asked (about 20 MiB for 10,000 rules).

@@ -11,14 +11,15 @@ struct Answer: Sendable {
     let revision: String?
 
     /// Renders `decision`, made under the policy `revision`, for `door`: a gateway's answer in its
-    /// convention, or for `/v1/decide` the decision as JSON (200; 400 when the request document
-    /// could not be read).
-    init(_ decision: Decision, id: String, revision: String?, door: Door) {
+    /// convention (with the signed `assertion` on allow, when the policy has one), or for
+    /// `/v1/decide` the decision as JSON (200; 400 when the request document could not be read).
+    init(_ decision: Decision, id: String, revision: String?, door: Door, assertion: (name: String, value: String)? = nil) {
         self.decision = decision
         self.id = id
         self.revision = revision
         if let convention = door.convention {
-            let answer = GatewayAnswer(decision, for: convention, decisionID: id, revision: revision)
+            let answer = GatewayAnswer(
+                decision, for: convention, decisionID: id, revision: revision, assertion: assertion)
             (status, headers, body) = (answer.status, answer.headers, answer.body)
         } else {
             var decision = decision

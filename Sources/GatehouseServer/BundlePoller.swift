@@ -182,7 +182,7 @@ public final class BundlePoller: Sendable {
         }
         let loaded = ActivePolicy.load(
             bundle.policyPath(at: location), files: bundle.files(at: location), revision: manifest.revision,
-            builtAt: built, fetcher: fetcher, events: metrics.events)
+            builtAt: built, fetcher: fetcher, events: metrics.events, fromBundle: true)
         switch loaded {
         case .success(let loaded): return (manifest, loaded)
         case .failure(let unusable):

@@ -36,10 +36,11 @@ public enum DecisionServer {
         return router
     }
 
-    /// `/healthz`, `/metrics` and `/readyz` on `router`.
+    /// `/healthz`, `/metrics`, `/readyz` and `/.well-known/jwks.json` on `router`.
     static func addOperations(to router: Router<BasicRequestContext>, _ setup: ServerSetup) {
         let metrics = setup.metrics
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/.well-known/jwks.json") { _, _ in jwks(setup.policy.loaded) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -52,8 +53,22 @@ public enum DecisionServer {
         }
     }
 
-    /// The router of `--health-listen`: only `/healthz`, `/readyz` and `/metrics`, for probes and
-    /// scrapers that hold no client certificate.
+    /// The public keys of the policy in force's assertions: 503 while no policy is, 404 when it
+    /// signs none. Upstreams may keep it a minute.
+    static func jwks(_ loaded: ActivePolicy.Loaded?) -> Response {
+        let (status, body): (HTTPResponse.Status, String) =
+            switch loaded.map({ $0.signer?.jwks }) {
+            case .none: (.serviceUnavailable, #"{"error":"no policy is active yet"}"# + "\n")
+            case .some(.none): (.notFound, #"{"error":"the policy in force signs no assertions"}"# + "\n")
+            case .some(.some(let jwks)): (.ok, jwks)
+            }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if status == .ok { headers[.cacheControl] = "max-age=60" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The router of `--health-listen`: only `/healthz`, `/readyz`, `/metrics` and the assertion
+    /// keys, for probes, scrapers and upstreams that hold no client certificate.
     static func operationsRouter(_ setup: ServerSetup) -> Router<BasicRequestContext> {
         let router = Router()
         addOperations(to: router, setup)

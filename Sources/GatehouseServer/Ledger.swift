@@ -22,7 +22,9 @@ package final class Ledger: Sendable {
     /// Records `decision`, made for `asked`, and renders what is sent back.
     func answer(_ decision: Decision, to asked: Asked) -> Answer {
         let id = DecisionID.next()
-        let answer = Answer(decision, id: id, revision: asked.policy?.revision, door: asked.door)
+        let answer = Answer(
+            decision, id: id, revision: asked.policy?.revision, door: asked.door,
+            assertion: asked.policy?.assertion(for: decision, id: id, door: asked.door, now: asked.now))
         let elapsed = ContinuousClock.now - asked.started
         metrics.decided(decision, gateway: asked.door.name, duration: elapsed)
         log?.record(line(answer, asked, latency: elapsed), at: asked.now)

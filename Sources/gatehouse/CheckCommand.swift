@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Gatehouse
+import GatehouseServer
 
 /// `gatehouse check`: load, check and compile policies without evaluating anything.
 struct CheckCommand: ParsableCommand {
@@ -46,8 +48,9 @@ struct CheckCommand: ParsableCommand {
                 continue
             }
             sources += loaded.sources
-            diagnostics += loaded.diagnostics
-            checked.append((path, loaded.policy))
+            let keys = loaded.policy.map { keyProblems($0, path) } ?? []
+            diagnostics += (loaded.diagnostics + keys).sorted()
+            checked.append((path, keys.isEmpty ? loaded.policy : nil))
         }
         let renderer = DiagnosticRenderer(sources: sources)
         switch format {
@@ -73,6 +76,15 @@ struct CheckCommand: ParsableCommand {
         }
         if unreadable { throw Exit.unreadable }
         if !diagnostics.isEmpty { throw Exit.findings }
+    }
+
+    /// Whether the server could read the policy's assertion keys: from this disk, a relative path
+    /// from the policy's folder, or only absolute paths for a bundle's policy.
+    private func keyProblems(_ policy: Policy, _ path: String) -> [Diagnostic] {
+        guard let settings = policy.assertion else { return [] }
+        let folder = Loading.isBundle(path) ? nil : URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard case .failure(let problem) = AssertionSigner.load(settings, folder: folder) else { return [] }
+        return [problem.diagnostic]
     }
 
     private func summary(_ file: String, _ policy: Policy?, _ diagnostics: [Diagnostic]) -> String {

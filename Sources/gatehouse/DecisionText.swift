@@ -23,6 +23,7 @@ enum DecisionText {
         }
         for (name, value) in decision.headers.sorted(by: { $0.key < $1.key }) { add("header", "\(name): \(value)") }
         add("challenge", decision.challenge)
+        if let claims = decision.assertion { add("assertion", "claims \(claims.json) (signed by serve)") }
         if let trace = decision.trace {
             lines.append("  trace")
             for step in trace {

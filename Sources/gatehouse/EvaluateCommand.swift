@@ -107,9 +107,9 @@ struct EvaluateCommand: AsyncParsableCommand {
         let compiled = loaded.compiled!
         let instant = now.flatMap(RFC3339.parse) ?? Date()
         let verifier = try Loading.verifier(for: compiled.policy, jwks: jwks)
+        let revision = Loading.revision(of: policy, loaded)
         if let gateway {
-            return try await answer(
-                as: gateway, compiled, revision: Loading.revision(of: policy, loaded), verifier: verifier, now: instant)
+            return try await answer(as: gateway, compiled, revision: revision, verifier: verifier, now: instant)
         }
         var (request, caller) = try readRequest()
         if let simulated = try flagCaller() {
@@ -123,8 +123,13 @@ struct EvaluateCommand: AsyncParsableCommand {
         {
             throw Loading.usage(rejection.reason)
         }
-        let decision = await Evaluator(policy: compiled).evaluate(
+        var decision = await Evaluator(policy: compiled).evaluate(
             request, caller: caller, verifier: verifier, now: instant, explain: explain)
+        if let settings = compiled.policy.assertion, decision.isAllowed {
+            let id = Self.decisionID()
+            decision.decisionID = id
+            decision.assertion = AssertionClaims(decision, settings, id: id, revision: revision, now: instant)
+        }
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
     }
@@ -143,13 +148,24 @@ struct EvaluateCommand: AsyncParsableCommand {
             decision = await Evaluator(policy: compiled).evaluate(
                 original, verifier: verifier, now: now, explain: explain)
         }
-        decision.decisionID = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
-        let answer = GatewayAnswer(decision, for: gateway, decisionID: decision.decisionID!, revision: revision)
+        let id = Self.decisionID()
+        decision.decisionID = id
+        var assertion: (name: String, value: String)?
+        if let settings = compiled.policy.assertion, decision.isAllowed {
+            decision.assertion = AssertionClaims(decision, settings, id: id, revision: revision, now: now)
+            assertion = (settings.header, decision.assertion == nil ? "" : "(a JWT of these claims, signed by serve)")
+        }
+        let answer = GatewayAnswer(decision, for: gateway, decisionID: id, revision: revision, assertion: assertion)
         switch format {
         case .json: Standard.out(JSONText.encode(AnsweredDecision(decision: decision, answer: answer)))
         case .text: Standard.out(DecisionText.render(decision) + DecisionText.render(answer))
         }
         if !decision.isAllowed { throw Exit.findings }
+    }
+
+    /// A decision id as `serve` makes them: 16 hex digits.
+    private static func decisionID() -> String {
+        String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
     }
 
     /// `--header` values as name and value, trimmed.

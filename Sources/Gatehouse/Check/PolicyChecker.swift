@@ -34,7 +34,7 @@ public enum PolicyChecker {
 struct PolicyReader {
     static let topLevelKeys = [
         "version", "name", "providers", "api_tokens", "basic", "schemes", "upstream_headers", "rules",
-        "default", "case_sensitive_paths", "allow_override_headers",
+        "default", "case_sensitive_paths", "allow_override_headers", "assertion",
     ]
     static let defaultSchemes: SchemeSet = [.bearer, .apiToken]
 
@@ -74,6 +74,7 @@ struct PolicyReader {
             fields["case_sensitive_paths"].flatMap { context.bool($0, "`case_sensitive_paths`") } ?? true
         let defaultAction = readDefault(fields["default"])
         let overrides = fields["allow_override_headers"].map(readOverrideHeaders) ?? []
+        let assertion = fields["assertion"].flatMap { readAssertion($0, upstream: headers) }
         let known = KnownNames(providers: Set(providers.map(\.id)))
         let rules = fields["rules"].map { readRules($0, known: known, caseSensitive: caseSensitive) } ?? []
         warnOfAmbiguousUsernames(rules, providers: providers, schemes: schemes)
@@ -85,7 +86,7 @@ struct PolicyReader {
         return Policy(
             name: name, file: file, providers: providers, apiTokens: apiTokens, basicUsers: basicUsers,
             schemes: schemes, upstreamHeaders: headers, rules: rules, defaultAction: defaultAction,
-            caseSensitivePaths: caseSensitive, allowedOverrideHeaders: overrides)
+            caseSensitivePaths: caseSensitive, allowedOverrideHeaders: overrides, assertion: assertion)
     }
 
     private func readVersion(_ node: YAMLNode?) {

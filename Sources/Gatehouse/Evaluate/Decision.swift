@@ -38,6 +38,9 @@ public struct Decision: Sendable, Encodable {
     public var credential: CredentialName?
     /// The id the server answered with, when one did (`/v1/decide`, `evaluate --gateway`).
     public var decisionID: String?
+    /// The claims of the signed assertion `serve` would send upstream (`evaluate`, when the policy
+    /// has `assertion:`); the signature is `serve`'s alone.
+    public var assertion: AssertionClaims?
 
     // Reason, headers and challenge are kept as parts and rendered when read, so deciding does
     // not build text that a gateway may never look at.
@@ -85,6 +88,7 @@ public struct Decision: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case decision, status, code, reason, rule, location, path, identity, headers, challenge, trace, simulated
+        case assertion
         case decisionID = "decision_id"
     }
 
@@ -104,6 +108,7 @@ public struct Decision: Sendable, Encodable {
         try container.encodeIfPresent(trace, forKey: .trace)
         try container.encodeIfPresent(simulated, forKey: .simulated)
         try container.encodeIfPresent(decisionID, forKey: .decisionID)
+        try container.encodeIfPresent(assertion, forKey: .assertion)
     }
 }
 

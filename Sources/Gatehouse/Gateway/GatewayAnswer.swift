@@ -1,6 +1,7 @@
 /// What a gateway is sent for a decision: the status it understands, the headers, and a JSON body
-/// for refusals. On allow: 200, `X-Gatehouse-Decision`, `X-Gatehouse-Revision` and every upstream
-/// header of the policy (empty when unknown, so a client's copy never survives). On deny: the
+/// for refusals. On allow: 200, `X-Gatehouse-Decision`, `X-Gatehouse-Revision`, every upstream
+/// header of the policy (empty when unknown, so a client's copy never survives) and the signed
+/// assertion when the policy has one (empty for a caller nobody vouched for). On deny: the
 /// status for that gateway, the same two, `WWW-Authenticate` when the decision has a challenge, and
 /// `{code, reason, decision_id}`, never a token or secret.
 public struct GatewayAnswer: Sendable, Encodable {
@@ -19,8 +20,12 @@ public struct GatewayAnswer: Sendable, Encodable {
     public static let revisionHeader = "X-Gatehouse-Revision"
 
     /// Renders `decision` for `gateway`, under the id `decisionID`, made under the policy
-    /// `revision` (none when no policy is active).
-    public init(_ decision: Decision, for gateway: GatewayConvention, decisionID: String, revision: String?) {
+    /// `revision` (none when no policy is active); on allow, with the policy's signed `assertion`
+    /// header when it has one.
+    public init(
+        _ decision: Decision, for gateway: GatewayConvention, decisionID: String, revision: String?,
+        assertion: (name: String, value: String)? = nil
+    ) {
         self.gateway = gateway
         let named = [(Self.decisionIDHeader, decisionID)] + (revision.map { [(Self.revisionHeader, $0)] } ?? [])
         guard decision.isAllowed else {
@@ -32,7 +37,7 @@ public struct GatewayAnswer: Sendable, Encodable {
             return
         }
         status = 200
-        headers = named + decision.headers.sorted { $0.key < $1.key }.map { ($0, $1) }
+        headers = named + decision.headers.sorted { $0.key < $1.key }.map { ($0, $1) } + (assertion.map { [$0] } ?? [])
         body = nil
     }
 

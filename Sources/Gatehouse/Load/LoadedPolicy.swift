@@ -19,8 +19,19 @@ public struct LoadedPolicy: Sendable {
     public var failure: String? {
         if let unreadable { return "error: \(unreadable.description)\n" }
         guard compiled == nil else { return nil }
-        return DiagnosticRenderer(sources: sources).render(diagnostics, as: .text)
+        return Self.failure(path, sources, diagnostics)
+    }
+
+    private static func failure(_ path: String, _ sources: [SourceFile], _ diagnostics: [Diagnostic]) -> String {
+        DiagnosticRenderer(sources: sources).render(diagnostics, as: .text)
             + "error: \(path) has errors; fix them first (`gatehouse check \(path)`)\n"
+    }
+
+    /// The policy, which compiled, made unusable by `problems` found after checking (an assertion
+    /// key the server cannot read).
+    public func unusable(because problems: [Diagnostic]) -> UnusablePolicy {
+        let all = (diagnostics + problems).sorted()
+        return UnusablePolicy(description: Self.failure(path, sources, all), diagnostics: all)
     }
 }
 

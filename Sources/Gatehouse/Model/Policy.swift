@@ -22,6 +22,8 @@ public struct Policy: Sendable {
     public let caseSensitivePaths: Bool
     /// The override headers a request may carry (none by default).
     public let allowedOverrideHeaders: [OverrideHeader]
+    /// The signed assertion every allow carries, when the policy asks for one.
+    public let assertion: AssertionSettings?
 
     /// The provider with `id`, if any.
     public func provider(_ id: String) -> Provider? { providers.first { $0.id == id } }
