@@ -69,7 +69,7 @@ struct CheckCommand: ParsableCommand {
                 let own = diagnostics.filter { $0.location?.file == file }
                 if let policy, showProviders { Standard.out(ProviderSummary.text(policy.providers)) }
                 if let policy, let gatewayConfig {
-                    Standard.out(gatewayConfig.lines(for: policy.upstreamHeaders))
+                    Standard.out(gatewayConfig.lines(for: policy))
                 }
                 Standard.out(summary(file, policy, own))
             }

@@ -1,7 +1,9 @@
 """End-to-end tests with the real gateways: nginx (Debian), Envoy, Traefik and Caddy (PyPI), each
 with its configuration from `gateways/`, and nginx running what ingress-nginx generates
 (`gateways/ingress-nginx.conf`), in front of an echo upstream, asking `gatehouse serve`,
-with tokens from the running nanoidp. Every process is started here and stopped by its PID.
+with tokens from the running nanoidp. The policy signs an assertion for every allow, which the
+upstream's side verifies with PyJWT against Gatehouse's `/.well-known/jwks.json`, through a key
+rotation. Every process is started here and stopped by its PID.
 
 Usage: run.py --gatehouse BIN --venv .venv     Prints `gateways: N passed, N failed`.
 """
@@ -11,11 +13,14 @@ import http.server
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+import jwt
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests/support"))
@@ -41,7 +46,9 @@ class Echo(http.server.BaseHTTPRequestHandler):
                     if name.lower() in ("x-gatehouse-user", "x-gatehouse-rule")}
         body = json.dumps({"path": self.path, "x-auth-user": self.headers.get_all("X-Auth-User"),
                            "identity": identity, "x-original-url": self.headers.get_all("X-Original-URL"),
-                           "metadata": metadata}).encode()
+                           "metadata": metadata,
+                           "assertions": [value for value in self.headers.get_all("X-Gatehouse-Assertion") or []
+                                          if value]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -215,6 +222,96 @@ def metadata_checks(token, tally):
                 f"envoy-grpc: a denial carries Gatehouse's body, decision id and challenge ({status} {refusal})")
 
 
+ASSERTION = """
+assertion:
+  issuer: https://gatehouse.test
+  audience: gateway-tests-api
+  ttl: 60s
+  keys:
+{keys}
+"""
+
+
+def write_policy(workdir, kids):
+    """The test policy with an `assertion` section signed by the keys `kids`, in that order (the
+    first signs), each a PEM file beside it that openssl made (Ed25519 or P-256)."""
+    keys = "".join(f"    - {{ file: keys/{kid}.pem, kid: {kid} }}\n" for kid in kids)
+    text = (ROOT / "Tests/gateways/policy.yaml").read_text() + ASSERTION.format(keys=keys)
+    (workdir / "policy.yaml").write_text(text)
+    return workdir / "policy.yaml"
+
+
+def make_keys(workdir):
+    (workdir / "keys").mkdir()
+    for kid, options in [("ed-1", ["-algorithm", "ed25519"]),
+                         ("p256-2", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])]:
+        subprocess.run(["openssl", "genpkey", *options, "-out", str(workdir / "keys" / f"{kid}.pem")], check=True,
+                       capture_output=True)
+
+
+def verify(assertion):
+    """The claims of `assertion` as PyJWT verifies them against Gatehouse's published keys: the
+    signature by the key its `kid` names, issuer, audience, expiry; a failure is an exception."""
+    keys = jwt.PyJWKClient(f"http://127.0.0.1:{GATEHOUSE}/.well-known/jwks.json", cache_keys=False)
+    key = keys.get_signing_key_from_jwt(assertion)
+    return jwt.decode(assertion, key, algorithms=["EdDSA", "ES256"], issuer="https://gatehouse.test",
+                      audience="gateway-tests-api", options={"require": ["iss", "aud", "exp", "iat"]})
+
+
+def assertion_checks(name, port, token, tally):
+    """The assertion that reaches the upstream: exactly one, Gatehouse's (a client's copy never
+    arrives), verified by PyJWT with the mapped user, rule and provider; none on a public path."""
+    forged = {"X-Gatehouse-Assertion": "eyJhbGciOiJub25lIn0.eyJ1c2VybmFtZSI6ImV2aWwifQ."}
+    status, _, body = get(port, "/rest/things", {"Authorization": f"Bearer {token}", **forged})
+    arrived = json.loads(body).get("assertions") if status == 200 else None
+    claims, problem = None, None
+    try:
+        claims = verify(arrived[0]) if arrived and len(arrived) == 1 else None
+    except jwt.PyJWTError as error:
+        problem = repr(error)
+    expected = {"username": "admin", "rule": "rest", "provider": "nano", "scheme": "bearer"}
+    tally.check(claims is not None and {key: claims.get(key) for key in expected} == expected
+                and claims["exp"] - claims["iat"] == 60 and len(claims.get("decision_id", "")) == 16
+                and claims.get("revision", "").startswith("sha256:"),
+                f"{name}: one assertion reaches the upstream, verified by PyJWT against the JWKS, with the "
+                f"mapped user ({status}, {len(arrived or [])} arrived, {claims or problem})")
+    status, _, body = get(port, "/rest/public/docs", forged)
+    arrived = json.loads(body).get("assertions") if status == 200 else None
+    tally.check(status == 200 and arrived == [],
+                f"{name}: on a public path no assertion arrives, the client's neither ({status} {arrived})")
+
+
+def rotation_checks(gatehouse, workdir, token, tally):
+    """A key rotated in: the policy names the new key first (it signs) and keeps the old one
+    (published), SIGHUP reloads it; an assertion the old key signed still verifies, and a new one
+    is signed by the new key and verifies."""
+    port = PORTS["nginx"]
+    _, _, body = get(port, "/rest/things", {"Authorization": f"Bearer {token}"})
+    old = json.loads(body)["assertions"][0]
+    write_policy(workdir, ["p256-2", "ed-1"])
+    gatehouse.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        published = json.loads(get(GATEHOUSE, "/.well-known/jwks.json")[2])["keys"]
+        if [key["kid"] for key in published] == ["p256-2", "ed-1"]:
+            break
+        time.sleep(0.1)
+    tally.check([(key["kid"], key["alg"]) for key in published] == [("p256-2", "ES256"), ("ed-1", "EdDSA")],
+                f"after the rotation both keys are published, the new one first ({published})")
+    try:
+        tally.check(verify(old)["username"] == "admin", "an assertion the old key signed still verifies")
+    except jwt.PyJWTError as error:
+        tally.check(False, f"an assertion the old key signed still verifies ({error!r})")
+    _, _, body = get(port, "/rest/things", {"Authorization": f"Bearer {token}"})
+    new = json.loads(body)["assertions"][0]
+    try:
+        header, claims = jwt.get_unverified_header(new), verify(new)
+        tally.check(header["kid"] == "p256-2" and header["alg"] == "ES256" and claims["username"] == "admin",
+                    f"a new assertion is signed by the new key and verifies ({header})")
+    except jwt.PyJWTError as error:
+        tally.check(False, f"a new assertion is signed by the new key and verifies ({error!r})")
+
+
 def ledger_checks(log, tally):
     """The gRPC door's answers are logged and counted where every door's are: decision-log lines
     with `gateway: envoy-grpc` that the log's schema accepts, and the same count in /metrics."""
@@ -243,8 +340,9 @@ def main():
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-gateways-"))
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", UPSTREAM), Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    make_keys(workdir)
     gatehouse = subprocess.Popen(
-        [args.gatehouse, "serve", str(ROOT / "Tests/gateways/policy.yaml"), "--listen", f"127.0.0.1:{GATEHOUSE}",
+        [args.gatehouse, "serve", str(write_policy(workdir, ["ed-1"])), "--listen", f"127.0.0.1:{GATEHOUSE}",
          "--grpc-listen", f"127.0.0.1:{GATEHOUSE_GRPC}", "--decision-log", str(workdir / "decisions.jsonl")],
         stdout=open(workdir / "gatehouse.log", "w"), stderr=subprocess.STDOUT)
     processes = {}
@@ -258,8 +356,10 @@ def main():
                     and "x-auth-user" in identity, f"Gatehouse answers the configured identity headers ({identity})")
         for name, port in PORTS.items():
             run_checks(name, port, token, tally, identity)
+            assertion_checks(name, port, token, tally)
         metadata_checks(token, tally)
         ledger_checks(workdir / "decisions.jsonl", tally)
+        rotation_checks(gatehouse, workdir, token, tally)
         gatehouse.terminate()
         gatehouse.wait(timeout=10)
         for name, port in PORTS.items():

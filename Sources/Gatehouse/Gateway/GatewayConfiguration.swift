@@ -6,9 +6,14 @@ public enum GatewayConfiguration: String, Sendable, CaseIterable {
     case nginx, envoy, traefik, caddy
     case ingressNginx = "ingress-nginx"
 
-    /// The lines for `headers`, with a comment saying where they go.
-    public func lines(for headers: [UpstreamHeader]) -> String {
-        let names = headers.map(\.name)
+    /// The lines for `policy`'s identity headers and its assertion header, with a comment saying
+    /// where they go.
+    public func lines(for policy: Policy) -> String {
+        lines(for: policy.upstreamHeaders.map(\.name) + (policy.assertion.map { [$0.header] } ?? []))
+    }
+
+    /// The lines for the headers `names`, with a comment saying where they go.
+    public func lines(for names: [String]) -> String {
         switch self {
         case .nginx:
             let variables = names.map { "$gatehouse_" + $0.lowercased().replacingOccurrences(of: "-", with: "_") }
