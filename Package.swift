@@ -162,6 +162,8 @@ let package = Package(
                 "GatehouseServer", "Gatehouse", "GatehouseBundle", "GatehouseIdentity", "GatehouseTesting",
                 "GatehouseGRPCAPI",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
