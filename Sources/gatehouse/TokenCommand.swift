@@ -57,6 +57,12 @@ struct TokenCommand: AsyncParsableCommand {
     @Flag(help: "With authorization-code: print the sign-in page's address instead of opening a browser.")
     var noBrowser = false
 
+    @Option(
+        help:
+            "With authorization-code: the loopback port of the redirect, for a provider that takes only the redirect URI registered (http://127.0.0.1:PORT/callback); default: one the system picks."
+    )
+    var redirectPort: UInt16?
+
     @Option(help: "The file holding the refresh token (with --grant refresh-token).")
     var refreshTokenFile: String?
 
@@ -81,6 +87,9 @@ struct TokenCommand: AsyncParsableCommand {
         }
         if (grant == .refreshToken) != (refreshTokenFile != nil) {
             throw ValidationError("--grant refresh-token and --refresh-token-file go together")
+        }
+        if let grant, grant != .authorizationCode, redirectPort != nil || noBrowser {
+            throw ValidationError("--redirect-port and --no-browser are for --grant authorization-code")
         }
     }
 
@@ -134,7 +143,9 @@ struct TokenCommand: AsyncParsableCommand {
     private func signIn(provider: Provider, clientID: String, secret: SecretReference?) async
         -> Result<TokenResponse, ProviderUnavailable>
     {
-        switch await AuthorizationCode.begin(provider: provider, clientID: clientID, secret: secret, scope: scope) {
+        switch await AuthorizationCode.begin(
+            provider: provider, clientID: clientID, secret: secret, scope: scope, port: redirectPort ?? 0)
+        {
         case .failure(let failure): return .failure(failure)
         case .success(let flow):
             Standard.error("Sign in at \(flow.url)\nwaiting for the browser to come back...\n")

@@ -12,19 +12,26 @@ import Testing
 /// The token endpoint's grants in-process: what each sends, and that a refusal says what the
 /// provider said without the refresh token or the client secret (the real exchanges with nanoidp
 /// are IdentityProviderCLITests').
-/// A provider in-process: its discovery names a device endpoint, which hands out one device code;
+/// A provider in-process: its discovery names a device endpoint, which hands out one device code,
+/// and an authorization endpoint (saying, when `namesIssuer`, that its redirects carry `iss`);
 /// its token endpoint answers the scripted statuses and bodies in turn (the last one again once
 /// the script is used up); every POST is recorded.
 final class FakeTokenProvider: HTTPFetching {
     let script: Mutex<[(Int, String)]>
     let posts = Mutex<[(form: [(String, String)], headers: [(String, String)])]>([])
+    let namesIssuer: Bool
 
-    init(_ script: [(Int, String)]) { self.script = Mutex(script) }
+    init(_ script: [(Int, String)], namesIssuer: Bool = false) {
+        self.script = Mutex(script)
+        self.namesIssuer = namesIssuer
+    }
 
     func get(_ url: String, headers: [(String, String)], timeout: Duration) async throws -> HTTPAnswer {
         let document = """
             {"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/token",
-             "device_authorization_endpoint": "https://idp.example.com/device", "jwks_uri": "https://idp.example.com/jwks"}
+             "device_authorization_endpoint": "https://idp.example.com/device", "jwks_uri": "https://idp.example.com/jwks",
+             "authorization_endpoint": "https://idp.example.com/authorize",
+             "authorization_response_iss_parameter_supported": \(namesIssuer)}
             """
         return HTTPAnswer(status: 200, maxAge: nil, body: Array(document.utf8))
     }
@@ -184,6 +191,48 @@ final class FakeTokenProvider: HTTPFetching {
         #expect(Set(values).count == 50)
         #expect(
             values.allSatisfy { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_".contains($0) } })
+    }
+
+    /// RFC 9207: an `iss` in the redirect must be the provider's (another one is a mix-up attack:
+    /// the code was issued elsewhere), and must be there when the provider says it always sends it;
+    /// a refused redirect's code is never exchanged.
+    @Test(arguments: [
+        ("&iss=https%3A%2F%2Fidp.example.com", true, nil),
+        ("", false, nil),
+        (
+            "&iss=https%3A%2F%2Fevil.example.com", false,
+            "the redirect names the issuer `https://evil.example.com`, not the provider's `https://idp.example.com`: refused"
+        ),
+        ("", true, "the redirect names no issuer, though the provider says it always does (RFC 9207): refused"),
+    ])
+    func theRedirectsIssuerIsChecked(suffix: String, advertised: Bool, refusal: String?) async throws {
+        let provider = FakeTokenProvider(
+            [(200, #"{"access_token":"at-1","token_type":"Bearer"}"#)], namesIssuer: advertised)
+        let flow = try await AuthorizationCode.begin(
+            provider: TokenGrantTests.provider, clientID: "cli", secret: nil, scope: nil, fetcher: provider
+        ).get()
+        let state = try #require(URLComponents(string: flow.url)?.queryItems?.first { $0.name == "state" }?.value)
+        async let result = flow.finish(timeout: .seconds(10))
+        _ = try await URLSession.shared.data(from: URL(string: flow.redirect.uri + "?code=c1&state=\(state)" + suffix)!)
+        switch await result {
+        case .success(let response):
+            #expect(refusal == nil)
+            #expect(response.accessToken == "at-1")
+        case .failure(let failure):
+            #expect(failure.reason == refusal)
+            #expect(provider.posts.withLock { $0.isEmpty })
+        }
+    }
+
+    /// `--redirect-port`: the listener takes the port asked for, for providers that register
+    /// exact redirect URIs.
+    @Test func theLoopbackTakesAGivenPort() throws {
+        let picked = try LoopbackRedirect()
+        let port = UInt16(picked.port)
+        _ = consume picked
+        let fixed = try LoopbackRedirect(port: port)
+        #expect(fixed.uri == "http://127.0.0.1:\(port)/callback")
+        #expect(throws: ProviderUnavailable.self) { try LoopbackRedirect(port: port) }
     }
 
     /// The loopback listener answers only `/callback`; anything else is 404 and the wait goes on.

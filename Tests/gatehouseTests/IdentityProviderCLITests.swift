@@ -172,17 +172,28 @@ struct IdentityProviderCLITests {
         #expect(whoami.stdout.contains("username  admin (claim `sub`)"), "\(whoami.stdout)")
     }
 
-    /// A redirect whose `state` is not the one sent (a forged callback) is refused, and no code
-    /// is exchanged.
-    @Test func aForgedCallbackIsRefused() throws {
+    /// A redirect whose `state` is not the one sent (a forged callback), or that names another
+    /// issuer than nanoidp (RFC 9207's mix-up: the code came from elsewhere), is refused, and no
+    /// code is exchanged.
+    @Test(arguments: [
+        ("state=forged", "the redirect's state is not the one sent: refused"),
+        (
+            "state=STATE&iss=https%3A%2F%2Fevil.example.com",
+            "the redirect names the issuer `https://evil.example.com`, not the provider's `\(IdentityProviderCLITests.issuer)`: refused"
+        ),
+    ])
+    func aForgedCallbackIsRefused(query: String, refusal: String) throws {
         setenv("NANO_CLIENT_SECRET", "demo-secret", 1)
         let (process, _, err, url) = try Self.startSignIn(try Self.policyFile())
-        let redirect = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "redirect_uri" }?.value)
-        _ = try Self.curl([redirect + "?code=attacker-code&state=forged"])
+        let items = URLComponents(string: url)?.queryItems ?? []
+        let redirect = try #require(items.first { $0.name == "redirect_uri" }?.value)
+        let state = try #require(items.first { $0.name == "state" }?.value)
+        let forged = query.replacingOccurrences(of: "STATE", with: state)
+        _ = try Self.curl([redirect + "?code=attacker-code&" + forged])
         process.waitUntilExit()
         let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 1)
-        #expect(rest == "error: the redirect's state is not the one sent: refused\n")
+        #expect(rest == "error: \(refusal)\n")
     }
 
     @Test func tokenWhoamiEvaluate() throws {

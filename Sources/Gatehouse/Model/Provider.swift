@@ -60,6 +60,9 @@ public struct ProviderEndpoints: Sendable, Hashable {
     public var deviceAuthorization: String?
     /// The authorization endpoint a person signs in at: from the discovery document only.
     public var authorization: String?
+    /// Whether the authorization response names its issuer in `iss` (RFC 9207's
+    /// `authorization_response_iss_parameter_supported`): then a response without it is refused.
+    public var namesIssuerInResponse = false
 
     /// The endpoint keys of the policy file, with the endpoint each sets.
     static var keys: [(key: String, path: WritableKeyPath<ProviderEndpoints, String?>)] {

@@ -4,7 +4,8 @@ import Gatehouse
 
 /// The authorization-code grant for a person at a terminal (RFC 6749 §4.1, as RFC 8252 has
 /// native apps use it): PKCE with S256 (RFC 7636), a random `state` and OpenID Connect `nonce`,
-/// and a loopback redirect on 127.0.0.1 at a port the system picks.
+/// a loopback redirect on 127.0.0.1 at a port the system picks (or a fixed one, for a provider
+/// that registers exact redirect URIs), and RFC 9207's `iss` checked on the way back.
 public struct AuthorizationCode: Sendable {
     /// The page the person signs in at.
     public let url: String
@@ -15,12 +16,16 @@ public struct AuthorizationCode: Sendable {
     let verifier: String
     let state: String
     let nonce: String
+    /// The provider's issuer, which an `iss` in the redirect must equal (RFC 9207).
+    let issuer: String
+    /// Whether the provider says it always sends `iss`: then a redirect without it is refused.
+    let issuerRequired: Bool
     let fetcher: any HTTPFetching
 
     /// A sign-in for `clientID` at `provider`'s authorization endpoint, asking for `scope`
-    /// (`openid` by default), with its loopback listener open.
+    /// (`openid` by default), with its loopback listener open on `port` (0: the system picks).
     public static func begin(
-        provider: Provider, clientID: String, secret: SecretReference?, scope: String?,
+        provider: Provider, clientID: String, secret: SecretReference?, scope: String?, port: UInt16 = 0,
         fetcher: any HTTPFetching = NetworkFetcher()
     ) async -> Result<AuthorizationCode, ProviderUnavailable> {
         await TokenEndpoint.attempt {
@@ -28,7 +33,7 @@ public struct AuthorizationCode: Sendable {
             let endpoints = try await TokenEndpoint.endpoints(of: provider, needing: \.authorization, fetcher)
             let endpoint = try TokenEndpoint.url(endpoints, \.authorization, "authorization")
             let token = try TokenEndpoint.url(endpoints, \.token, "token")
-            let redirect = try LoopbackRedirect()
+            let redirect = try LoopbackRedirect(port: port)
             let verifier = random(32), state = random(16), nonce = random(16)
             let challenge = Base64URL.encode(Array(SHA256.hash(data: Data(verifier.utf8))))
             var components = URLComponents(string: endpoint)
@@ -45,11 +50,14 @@ public struct AuthorizationCode: Sendable {
             }
             return AuthorizationCode(
                 url: url, redirect: redirect, token: token, client: client, verifier: verifier, state: state,
-                nonce: nonce, fetcher: fetcher)
+                nonce: nonce, issuer: provider.issuer, issuerRequired: endpoints.namesIssuerInResponse,
+                fetcher: fetcher)
         }
     }
 
-    /// Waits (at most `timeout`) for the browser to come back, checks `state`, exchanges the code
+    /// Waits (at most `timeout`) for the browser to come back, checks `state` and `iss`
+    /// (RFC 9207: when present it must be the provider's issuer, and it must be present when the
+    /// provider says it sends it; a mix-up attack gives another issuer's), exchanges the code
     /// with the PKCE verifier, and checks the ID token's `nonce` when there is an ID token. The
     /// provider's `error` and `error_description` are shown as it gave them.
     public func finish(timeout: Duration = .seconds(300)) async -> Result<TokenResponse, ProviderUnavailable> {
@@ -61,6 +69,19 @@ public struct AuthorizationCode: Sendable {
         }
         guard query["state"] == state else {
             return .failure(ProviderUnavailable(reason: "the redirect's state is not the one sent: refused"))
+        }
+        switch query["iss"] {
+        case let said? where !said.isExactly(issuer):
+            return .failure(
+                ProviderUnavailable(
+                    reason:
+                        "the redirect names the issuer `\(StrictJSON.printable(said))`, not the provider's `\(issuer)`: refused"
+                ))
+        case nil where issuerRequired:
+            return .failure(
+                ProviderUnavailable(
+                    reason: "the redirect names no issuer, though the provider says it always does (RFC 9207): refused"))
+        default: break
         }
         guard let code = query["code"] else {
             var body: [String: JSONValue] = [:]

@@ -4,18 +4,19 @@ import Foundation
     import Glibc
 #endif
 
-/// RFC 8252's loopback redirect: a listener on 127.0.0.1 at a port the system picks, for the one
-/// request the browser is sent back with after the person signs in.
+/// RFC 8252's loopback redirect: a listener on 127.0.0.1 at a port the system picks (or `port`,
+/// for a provider that only takes the exact redirect URI registered), for the one request the
+/// browser is sent back with after the person signs in.
 final class LoopbackRedirect: Sendable {
     let port: Int
     private let descriptor: Int32
 
-    init() throws(ProviderUnavailable) {
+    init(port wanted: UInt16 = 0) throws(ProviderUnavailable) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ProviderUnavailable(reason: "no socket for the loopback redirect") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = wanted.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -26,7 +27,8 @@ final class LoopbackRedirect: Sendable {
         }
         guard bound else {
             close(descriptor)
-            throw ProviderUnavailable(reason: "cannot listen on 127.0.0.1 for the loopback redirect")
+            throw ProviderUnavailable(
+                reason: "cannot listen on 127.0.0.1\(wanted == 0 ? "" : ":\(wanted)") for the loopback redirect")
         }
         self.descriptor = descriptor
         port = Int(UInt16(bigEndian: address.sin_port))

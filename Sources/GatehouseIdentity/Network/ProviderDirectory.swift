@@ -182,6 +182,8 @@ actor ProviderState {
             endpoints.introspection = endpoints.introspection ?? document["introspection_endpoint"]?.stringValue
             endpoints.deviceAuthorization = document["device_authorization_endpoint"]?.stringValue
             endpoints.authorization = document["authorization_endpoint"]?.stringValue
+            endpoints.namesIssuerInResponse =
+                document["authorization_response_iss_parameter_supported"] == .bool(true)
             discovered = (endpoints, clock())
             return .success(endpoints)
         } catch let error as StrictJSON.Failure {
