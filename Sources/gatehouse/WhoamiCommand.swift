@@ -46,6 +46,14 @@ struct WhoamiCommand: AsyncParsableCommand {
         switch await verifier.verify(value.trimmingCharacters(in: .whitespaces), with: provider, now: Date()) {
         case .verified(let identity):
             report = WhoamiReport(provider: provider, identity: identity, rejection: nil)
+        case .rejected(let rejection) where [.tokenNoUsername, .tokenBadUsername].contains(rejection.code):
+            // The token verified, but its username claim is missing or unusable: the claims are
+            // what the person needs to choose another one.
+            var bySubject = provider
+            bySubject.claims.username = ClaimPath("sub")
+            let retried = await verifier.verify(value.trimmingCharacters(in: .whitespaces), with: bySubject, now: Date())
+            guard case .verified(let identity) = retried else { fallthrough }
+            report = WhoamiReport(provider: provider, identity: nil, rejection: rejection, claims: identity.claims)
         case .rejected(let rejection):
             report = WhoamiReport(provider: provider, identity: nil, rejection: rejection)
         case .unavailable(_, let reason):
@@ -123,7 +131,9 @@ struct WhoamiReport: Encodable {
         }
     }
 
-    init(provider: Provider, identity: Identity?, rejection: Rejection?) {
+    /// The report of `identity` or of `rejection`; a token refused only for its username claim
+    /// still shows its verified `claims` and candidates.
+    init(provider: Provider, identity: Identity?, rejection: Rejection?, claims found: [String: JSONValue]? = nil) {
         self.provider = provider.id
         verify = provider.verify.rawValue
         verified = identity != nil
@@ -134,20 +144,22 @@ struct WhoamiReport: Encodable {
                 username: $0.username, usernameClaim: provider.claims.username.text, groups: $0.groups,
                 scopes: $0.scopes, subject: $0.subject)
         }
-        claims = identity?.claims
-        usernameCandidates = identity.map { Self.candidates($0.claims, current: provider.claims.username.text) }
+        claims = identity?.claims ?? found
+        usernameCandidates = claims.map { Self.candidates($0, current: provider.claims.username.text) }
     }
 
     var text: String {
         var lines = ["provider  \(provider) (verify: \(verify))"]
-        guard let identity else {
+        if let identity {
+            lines.append("username  \(identity.username) (claim `\(identity.usernameClaim)`)")
+            if let subject = identity.subject { lines.append("subject   \(subject)") }
+            lines.append("groups    \(identity.groups.joined(separator: ", "))")
+            lines.append("scopes    \(identity.scopes.joined(separator: " "))")
+        } else {
             lines.append("refused   \(code ?? "") \(reason ?? "")")
-            return lines.joined(separator: "\n") + "\n"
+            guard claims != nil else { return lines.joined(separator: "\n") + "\n" }
+            lines.append("verified  the signature and claims are good; only the username claim is not")
         }
-        lines.append("username  \(identity.username) (claim `\(identity.usernameClaim)`)")
-        if let subject = identity.subject { lines.append("subject   \(subject)") }
-        lines.append("groups    \(identity.groups.joined(separator: ", "))")
-        lines.append("scopes    \(identity.scopes.joined(separator: " "))")
         lines.append("claims")
         lines.append(JSONText.encode(claims ?? [:]).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         let candidates = usernameCandidates ?? []

@@ -3,8 +3,10 @@ provider for the tests, on 127.0.0.1:PORT, with an in-memory database.
 
 It publishes a mixed key set (RSA and EC P-256), so `rs-client` gets RS256 access tokens and
 `es-client` ES256 ones (Canaille signs with the client's `id_token_signed_response_alg`); its
-JWT access tokens carry `preferred_username`; client-credentials tokens are opaque; its
-introspection answers carry `exp` and `iat` as floats.
+JWT access tokens name the user in `sub` and carry the profile's claims (`name`, and `email`
+with that scope), never `preferred_username`; client-credentials tokens are opaque; its
+introspection answers carry `exp` and `iat` as floats. `cli-client` signs a person in with the
+authorization-code grant at 127.0.0.1:9419, the loopback redirect `gatehouse token` is given.
 
 Usage: canaille_server.py PORT
 """
@@ -62,6 +64,18 @@ def main():
             backend.save(client)
             client.audience = [client]
             backend.save(client)
+        # A person's sign-in (authorization code with PKCE and nonce) at `gatehouse token`'s
+        # loopback redirect; Canaille takes only the exact redirect URI registered, so the CLI
+        # is given its port (`--redirect-port 9419`).
+        person = models.Client(
+            client_id="cli-client", client_secret="cli-client-secret", client_id_issued_at=now,
+            grant_types=["authorization_code", "refresh_token"], response_types=["code"],
+            scope=["openid", "profile", "email", "groups"], redirect_uris=["http://127.0.0.1:9419/callback"],
+            token_endpoint_auth_method="client_secret_basic", id_token_signed_response_alg="RS256",
+        )
+        backend.save(person)
+        person.audience = [person]
+        backend.save(person)
     httpd = wsgiref.simple_server.make_server("127.0.0.1", port, app)
     httpd.serve_forever()
 

@@ -20,8 +20,9 @@ public struct Provider: Sendable {
     public let leeway: Duration
     /// How long a userinfo or introspection answer is remembered.
     public let cache: Duration
-    /// Which claims become username, groups and scopes.
-    public let claims: ClaimMapping
+    /// Which claims become username, groups and scopes (`whoami` tries another username claim
+    /// to show the claims of a token the mapping refuses).
+    public var claims: ClaimMapping
     /// Client id for introspection and the client-credentials grant.
     public let clientID: String?
     /// Client secret, by reference.
