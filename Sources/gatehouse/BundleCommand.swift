@@ -37,6 +37,12 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() throws {
             let loaded = try Loading.load(policy)
+            // The servers read the assertion keys from their own disks; the bundle never carries one.
+            if let key = loaded.policy?.assertion?.keys.first(where: { !$0.path.hasPrefix("/") }) {
+                throw Loading.unreadable(
+                    "error: \(key.location): assertion key `\(key.kid)` is named by the relative path `\(key.path)`; a bundle carries no private key, so name the key's absolute path on the servers\n"
+                )
+            }
             let bytes: [UInt8]
             do {
                 bytes = try BundleBuilder.build(

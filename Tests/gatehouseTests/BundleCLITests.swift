@@ -133,6 +133,50 @@ import Testing
         #expect(rsa.stderr == "error: the signing key is not an Ed25519 or P-256 private key in PEM\n")
     }
 
+    /// A private key for the upstream assertion is never packed: `bundle build` refuses a key
+    /// named by a relative path (it would be looked for inside the bundle), and with an absolute
+    /// one the bundle holds only the policy and its htpasswd. `check` reads the key as `serve`
+    /// would, from a file's folder or by absolute path for a bundle, and says when it cannot.
+    @Test func assertionKeysStayOutOfBundles() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.tool(["openssl", "genpkey", "-algorithm", "ed25519", "-out", "assert.pem"], in: folder)
+        func policy(_ name: String, key: String) throws -> String {
+            let text = Self.policy + """
+                assertion:
+                  issuer: https://gatehouse.test
+                  audience: api
+                  keys: [{ file: \(key), kid: a1 }]
+
+                """
+            try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+            return folder + "/" + name
+        }
+        let relative = try policy("relative.yaml", key: "assert.pem")
+        #expect(try CLI.run(["check", relative]).status == 0)
+        let refused = try CLI.run(["bundle", "build", relative, "--output", folder + "/r.tar"])
+        #expect(refused.status == 65)
+        #expect(
+            refused.stderr
+                == "error: \(relative):13:18: assertion key `a1` is named by the relative path `assert.pem`; a bundle carries no private key, so name the key's absolute path on the servers\n"
+        )
+        #expect(!FileManager.default.fileExists(atPath: folder + "/r.tar"))
+
+        let absolute = try policy("absolute.yaml", key: folder + "/assert.pem")
+        let bundle = folder + "/a.tar"
+        #expect(try CLI.run(["bundle", "build", absolute, "--output", bundle]).status == 0)
+        let packed = try Self.tool(["tar", "-tf", bundle], in: folder).split(separator: "\n").sorted()
+        #expect(packed == [".manifest", "absolute.yaml", "users.htpasswd"])
+        #expect(try CLI.run(["check", bundle]).status == 0)
+        try FileManager.default.removeItem(atPath: folder + "/assert.pem")
+        let missing = try CLI.run(["check", bundle])
+        #expect(missing.status == 1)
+        #expect(
+            missing.stdout.contains(
+                "error[check.invalid-key]: assertion key `a1`: `\(folder)/assert.pem` cannot be read\n"),
+            "\(missing.stdout)")
+    }
+
     /// The revision in `bundle`'s manifest, as GNU tar extracts it.
     static func revisionOf(_ bundle: String) throws -> String {
         let listed = try Self.tool(["tar", "-xOf", bundle, ".manifest"], in: "/")
