@@ -14,6 +14,9 @@ final class LoopbackRedirect: Sendable {
     init(port wanted: UInt16 = 0) throws(ProviderUnavailable) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ProviderUnavailable(reason: "no socket for the loopback redirect") }
+        // A fixed port is taken again at once, though the last sign-in's connection is in TIME_WAIT.
+        var reuse: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = wanted.bigEndian
