@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "GatehouseBenchmark",
             dependencies: [
-                "Gatehouse", "GatehouseIdentity",
+                "Gatehouse", "GatehouseIdentity", "GatehouseServer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -6,6 +6,7 @@ import Gatehouse
 //   swift run -c release GatehouseBenchmark profile    # a decision loop to run under `perf record`
 //   swift run -c release GatehouseBenchmark tokens     # token verification (TokenBenchmark.swift)
 //   swift run -c release GatehouseBenchmark memory     # memory held by a loaded policy
+//   swift run -c release GatehouseBenchmark assertion  # the signed assertion (AssertionBenchmark.swift)
 // For 10, 100, 1,000 and 10,000 generated rules it prints the time to check and to compile the
 // policy; the median and p99 nanoseconds of a whole decision (target parsing, rule selection,
 // requirements, the decision value) over a fixed request mix; and, in the same run, rule
@@ -108,6 +109,10 @@ let now = Date()
 if CommandLine.arguments.contains("tokens") {
     // Off the main actor, as a server's request handlers run.
     try await Task.detached { try await runTokenBenchmark() }.value
+    exit(0)
+}
+if CommandLine.arguments.contains("assertion") {
+    try runAssertionBenchmark()
     exit(0)
 }
 if CommandLine.arguments.contains("memory") {

@@ -5,8 +5,9 @@ In one run, on this machine: nginx answering `return 200` (the baseline), Gateho
 token, flooded in turn by wrk; Gatehouse's requests/s as a share of nginx's; then both at half of
 Gatehouse's rate for their latency percentiles, paced by wrk with report.lua and evenly by pace.c
 (compiled here with gcc); Gatehouse with its decision log on, alone and with a shadow policy that
-agrees or disagrees on every request (requests/s and CPU time per request); and Gatehouse serving a
-10,000-rule policy, with its resident memory before and after the flood.
+agrees or disagrees on every request, and with a signed assertion (EdDSA, ES256) on every allow
+(requests/s and CPU time per request); and Gatehouse serving a 10,000-rule policy, with its
+resident memory before and after the flood.
 
 Usage: .venv/bin/python Benchmarks/load/run.py [--gatehouse .build-release/release/gatehouse]
 """
@@ -94,23 +95,35 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def shadow_cost(binary, policy, candidates, headers, args, workdir):
-    """The decision log alone, then with each candidate as a shadow, alternated for `rounds`:
-    requests/s and CPU time per request (less moved by the machine's noise), each a median."""
-    setups = [("decision log, no shadow", None)] + candidates
-    figures = {name: ([], []) for name, _ in setups}
+def cost(binary, setups, headers, args, workdir):
+    """Each setup (name, policy, shadow) in turn, alternated for `rounds`, with the decision log
+    on: requests/s and CPU time per request (less moved by the machine's noise), each a median,
+    the CPU time also as a ratio to the first setup's."""
+    figures = {name: ([], []) for name, _, _ in setups}
     for _ in range(args.rounds):
-        for name, candidate in setups:
+        for name, policy, candidate in setups:
             with Gatehouse(binary, policy, workdir, log=True, shadow=candidate) as gatehouse:
                 before = cpu_seconds(gatehouse.process.pid)
                 rate, requests = flood_counted(GATEHOUSE, headers, args)
                 figures[name][0].append(rate)
                 figures[name][1].append((cpu_seconds(gatehouse.process.pid) - before) / requests * 1e6)
     base = statistics.median(figures[setups[0][0]][1])
-    for name, _ in setups:
+    for name, _, _ in setups:
         rates, cpu = figures[name]
         print(f"{name:45}: {statistics.median(rates):7.0f} req/s, {statistics.median(cpu):5.1f} us CPU/request"
               f" ({statistics.median(cpu) / base:.2f}x)")
+
+
+def with_assertion(policy, workdir, algorithm):
+    """`policy` with an `assertion` section signed by a fresh key of `algorithm` (openssl)."""
+    key = workdir / f"assertion-{algorithm}.pem"
+    options = ["-algorithm", "ed25519"] if algorithm == "EdDSA" else \
+        ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    subprocess.run(["openssl", "genpkey", *options, "-out", str(key)], check=True, capture_output=True)
+    signed = workdir / f"assertion-{algorithm}.yaml"
+    signed.write_text(policy.read_text() + "\nassertion:\n  issuer: https://gatehouse.test\n  audience: api\n"
+                      f"  keys: [{{ file: {key}, kid: bench }}]\n")
+    return signed
 
 
 def paced(port, headers, rate, args):
@@ -190,9 +203,16 @@ def main():
         agreeing, disagreeing = workdir / "same.yaml", workdir / "renamed.yaml"
         agreeing.write_text(small.read_text())
         disagreeing.write_text(small.read_text().replace("  - id: rest\n", "  - id: rest-next\n"))
-        shadow_cost(args.gatehouse, small, [("with --shadow, agreeing on every request", agreeing),
-                                            ("with --shadow, disagreeing on every request", disagreeing)],
-                    headers, args, workdir)
+        cost(args.gatehouse, [("decision log, no shadow", small, None),
+                              ("with --shadow, agreeing on every request", small, agreeing),
+                              ("with --shadow, disagreeing on every request", small, disagreeing)],
+             headers, args, workdir)
+        # The signed assertion: every allow carries one, reused for the same caller and rule (so a
+        # cached token's decisions do not sign each time).
+        cost(args.gatehouse, [("decision log, no assertion", small, None),
+                              ("with an EdDSA assertion (reused)", with_assertion(small, workdir, "EdDSA"), None),
+                              ("with an ES256 assertion (reused)", with_assertion(small, workdir, "ES256"), None)],
+             headers, args, workdir)
         with Gatehouse(args.gatehouse, large, workdir) as gatehouse:
             idle_large = resident_kib(gatehouse.process.pid)
             rate = flood(GATEHOUSE, headers, args)

@@ -59,8 +59,13 @@ public final class ActivePolicy: Sendable {
         /// The assertion header for `decision`, answered under `id` through `door` at `now`: on
         /// allow through a gateway's door when the policy signs assertions, else nil.
         func assertion(for decision: Decision, id: String, door: Door, now: Date) -> (name: String, value: String)? {
-            guard let signer, decision.isAllowed, door.convention != nil else { return nil }
-            return (signer.settings.header, signer.assertion(for: decision, id: id, revision: revision, now: now))
+            guard decision.isAllowed, door.convention != nil, let signer else { return nil }
+            return (signer.settings.header, signAssertion(for: decision, id: id, now: now))
+        }
+
+        /// The assertion `decision` carries under this policy (empty without a caller or a signer).
+        package func signAssertion(for decision: Decision, id: String, now: Date) -> String {
+            signer?.assertion(for: decision, id: id, revision: revision, now: now) ?? ""
         }
     }
 

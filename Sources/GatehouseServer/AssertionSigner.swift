@@ -104,7 +104,7 @@ package final class AssertionSigner: Sendable {
         let second = Int(now.timeIntervalSince1970.rounded(.down))
         if let minted = reused.withLock({ $0[reuse] }), minted.expires - second > margin { return minted.token }
         guard let claims = AssertionClaims(decision, settings, id: id, revision: revision, now: now) else { return "" }
-        let input = header + "." + Base64URL.encode(Array(claims.json.utf8))
+        let input = header + "." + Base64URL.encode(claims.json.utf8)
         guard let signature = try? keys[0].signature(for: Array(input.utf8)) else { return "" }
         let token = input + "." + Base64URL.encode(signature)
         reused.withLock { cache in

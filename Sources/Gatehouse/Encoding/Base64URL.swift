@@ -55,21 +55,38 @@ package enum Base64URL {
         }
     }
 
-    /// The unpadded base64url text of `bytes`.
+    /// The unpadded base64url text of `bytes`, three bytes to four characters at a time, written
+    /// straight into the string (the signed assertion encodes on the request path).
     package static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 6 {
-                bits -= 6
-                out.append(alphabet[Int(buffer >> UInt32(bits) & 63)])
+        if let encoded = bytes.withContiguousStorageIfAvailable(encode(buffer:)) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer(encode(buffer:))
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    private static func encode(buffer input: UnsafeBufferPointer<UInt8>) -> String {
+        let count = input.count / 3 * 4 + [0, 2, 3][input.count % 3]
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: count) { out in
+                var read = 0, written = 0
+                while read + 3 <= input.count {
+                    let group = UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8 | UInt32(input[read + 2])
+                    out[written] = alphabet[Int(group >> 18)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 63)]
+                    out[written + 2] = alphabet[Int(group >> 6 & 63)]
+                    out[written + 3] = alphabet[Int(group & 63)]
+                    read += 3
+                    written += 4
+                }
+                let left = input.count - read
+                if left > 0 {
+                    let group = UInt32(input[read]) << 16 | (left == 2 ? UInt32(input[read + 1]) << 8 : 0)
+                    out[written] = alphabet[Int(group >> 18)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 63)]
+                    if left == 2 { out[written + 2] = alphabet[Int(group >> 6 & 63)] }
+                }
+                return count
             }
         }
-        if bits > 0 { out.append(alphabet[Int(buffer << UInt32(6 - bits) & 63)]) }
-        return String(decoding: out, as: UTF8.self)
     }
 }

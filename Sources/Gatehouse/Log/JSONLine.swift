@@ -25,6 +25,12 @@ package struct JSONLine {
 
     private mutating func quote(_ value: String) {
         text += "\""
+        // Most values need no escape: they are appended whole.
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""
@@ -59,4 +65,7 @@ package struct JSONLine {
     }
 
     package func finished() -> String { text + "}\n" }
+
+    /// The object alone, without the line's newline.
+    package func object() -> String { text + "}" }
 }
