@@ -46,7 +46,11 @@ func runAssertionBenchmark() throws {
         let fresh = (0..<20_000).map { decision("user-\($0)") }
         var next = 0
         let raw = measureCalls(rounds: 101, batch: 50) {
-            if name == "EdDSA" { consume(try? ed.signature(for: payload)) } else { consume(try? p256.signature(for: payload)) }
+            if name == "EdDSA" {
+                consume(try? ed.signature(for: payload))
+            } else {
+                consume(try? p256.signature(for: payload))
+            }
         }
         let signed = measureCalls(rounds: 101, batch: 50) {
             consume(loaded.signAssertion(for: fresh[next % fresh.count], id: "0123456789abcdef", now: now))

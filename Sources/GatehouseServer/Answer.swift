@@ -13,7 +13,9 @@ struct Answer: Sendable {
     /// Renders `decision`, made under the policy `revision`, for `door`: a gateway's answer in its
     /// convention (with the signed `assertion` on allow, when the policy has one), or for
     /// `/v1/decide` the decision as JSON (200; 400 when the request document could not be read).
-    init(_ decision: Decision, id: String, revision: String?, door: Door, assertion: (name: String, value: String)? = nil) {
+    init(
+        _ decision: Decision, id: String, revision: String?, door: Door, assertion: (name: String, value: String)? = nil
+    ) {
         self.decision = decision
         self.id = id
         self.revision = revision

@@ -41,8 +41,11 @@ package final class AssertionSigner: Sendable {
 
         /// The problem as a `check.invalid-key` diagnostic at the key's `file`.
         package var diagnostic: Diagnostic {
-            .error("check.invalid-key", "assertion key `\(key.kid)`: \(reason)", at: key.location,
-                help: "an assertion key is a PEM private key, P-256 (ES256) or Ed25519 (EdDSA): `openssl genpkey -algorithm ed25519`")
+            .error(
+                "check.invalid-key", "assertion key `\(key.kid)`: \(reason)", at: key.location,
+                help:
+                    "an assertion key is a PEM private key, P-256 (ES256) or Ed25519 (EdDSA): `openssl genpkey -algorithm ed25519`"
+            )
         }
     }
 

@@ -51,7 +51,8 @@ struct WhoamiCommand: AsyncParsableCommand {
             // what the person needs to choose another one.
             var bySubject = provider
             bySubject.claims.username = ClaimPath("sub")
-            let retried = await verifier.verify(value.trimmingCharacters(in: .whitespaces), with: bySubject, now: Date())
+            let retried = await verifier.verify(
+                value.trimmingCharacters(in: .whitespaces), with: bySubject, now: Date())
             guard case .verified(let identity) = retried else { fallthrough }
             report = WhoamiReport(provider: provider, identity: nil, rejection: rejection, claims: identity.claims)
         case .rejected(let rejection):

@@ -219,7 +219,9 @@ import _CryptoExtras
     /// without padding, the two url-safe characters, and a round trip through the strict decoder
     /// at every length up to 100, from an array, a slice and a non-contiguous collection.
     @Test func base64URLEncodes() {
-        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        let vectors = [
+            "": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy",
+        ]
         for (text, encoded) in vectors { #expect(Base64URL.encode(Array(text.utf8)) == encoded) }
         #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
         var generator = SystemRandomNumberGenerator()

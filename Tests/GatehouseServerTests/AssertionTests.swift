@@ -28,12 +28,12 @@ import _CryptoExtras
         let yaml =
             GatewayEndpointTests.yaml + """
 
-            assertion:
-              issuer: https://gatehouse.test
-              audience: api
-              ttl: 60s
-              keys: \(keys)
-            """
+                assertion:
+                  issuer: https://gatehouse.test
+                  audience: api
+                  ttl: 60s
+                  keys: \(keys)
+                """
         try yaml.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8)
         return folder + "/policy.yaml"
     }
@@ -80,7 +80,8 @@ import _CryptoExtras
             let jwksResponse = try await client.execute(uri: "/.well-known/jwks.json", method: .get)
             #expect(jwksResponse.status == .ok)
             #expect(jwksResponse.headers[.cacheControl] == "max-age=60")
-            let jwks = try #require(JSONSerialization.jsonObject(with: Data(buffer: jwksResponse.body)) as? [String: Any])
+            let jwks = try #require(
+                JSONSerialization.jsonObject(with: Data(buffer: jwksResponse.body)) as? [String: Any])
             let published = try #require(jwks["keys"] as? [[String: Any]])
             #expect(published.map { $0["kid"] as? String } == ["ed", "p256"])
             #expect(published.map { $0["alg"] as? String } == ["EdDSA", "ES256"])

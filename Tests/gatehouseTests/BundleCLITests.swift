@@ -142,13 +142,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Self.tool(["openssl", "genpkey", "-algorithm", "ed25519", "-out", "assert.pem"], in: folder)
         func policy(_ name: String, key: String) throws -> String {
-            let text = Self.policy + """
-                assertion:
-                  issuer: https://gatehouse.test
-                  audience: api
-                  keys: [{ file: \(key), kid: a1 }]
+            let text =
+                Self.policy + """
+                    assertion:
+                      issuer: https://gatehouse.test
+                      audience: api
+                      keys: [{ file: \(key), kid: a1 }]
 
-                """
+                    """
             try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
             return folder + "/" + name
         }

@@ -93,7 +93,8 @@ struct CanailleCLITests {
         #expect(whoami.status == 0)
         #expect(whoami.stdout.contains("username  alice@example.org (claim `email`)"), "\(whoami.stdout)")
         let evaluate = try CLI.run([
-            "evaluate", chosen, "--path", "/api/pages", "--header", "Authorization: Bearer \(access)", "--format", "json",
+            "evaluate", chosen, "--path", "/api/pages", "--header", "Authorization: Bearer \(access)", "--format",
+            "json",
         ])
         #expect(evaluate.status == 0, "\(evaluate.stdout)\(evaluate.stderr)")
         let decision = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any]

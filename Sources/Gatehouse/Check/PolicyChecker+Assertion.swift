@@ -19,7 +19,8 @@ extension PolicyReader {
             return nil
         }
         return AssertionSettings(
-            header: header ?? AssertionSettings.standardHeader, issuer: issuer, audience: audience, ttl: ttl, keys: keys)
+            header: header ?? AssertionSettings.standardHeader, issuer: issuer, audience: audience, ttl: ttl, keys: keys
+        )
     }
 
     private func readAssertionHeader(_ node: YAMLNode, upstream: [UpstreamHeader]) -> String? {

@@ -80,7 +80,8 @@ public struct AuthorizationCode: Sendable {
         case nil where issuerRequired:
             return .failure(
                 ProviderUnavailable(
-                    reason: "the redirect names no issuer, though the provider says it always does (RFC 9207): refused"))
+                    reason: "the redirect names no issuer, though the provider says it always does (RFC 9207): refused")
+            )
         default: break
         }
         guard let code = query["code"] else {
