@@ -131,7 +131,7 @@ public final class TokenVerifier: CredentialVerifier {
             case .failure(let rejection): return .rejected(rejection)
             }
         }
-        if case .failure(let rejection) = parsed, token.contains(".") { return .rejected(rejection) }
+        if case .failure(let rejection) = parsed, token.utf8.contains(UInt8(ascii: ".")) { return .rejected(rejection) }
         let opaqueProviders = policy.providers.filter { $0.verify != .jwt && accepted.accepts(provider: $0.id) }
         guard let remote, !opaqueProviders.isEmpty else {
             return .rejected(

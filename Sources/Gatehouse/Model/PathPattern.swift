@@ -28,7 +28,9 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`, or returns a one-line reason why it is not a valid pattern.
     public static func parse(_ text: String) -> Result<PathPattern, PatternError> {
         guard text.hasPrefix("/") else { return .failure(PatternError("a path pattern starts with `/`")) }
-        if text.contains("?") || text.contains("#") {
+        // Bytes, not `contains("?")`: that one is Foundation's substring search, a fifth of checking
+        // a 10,000-rule policy.
+        if text.utf8.contains(UInt8(ascii: "?")) || text.utf8.contains(UInt8(ascii: "#")) {
             return .failure(PatternError("a path pattern matches the path only: remove the query or fragment"))
         }
         guard text != "/" else { return .success(PathPattern(text: text, segments: [])) }
@@ -51,9 +53,9 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
                     return .failure(PatternError("parameter `\(name)` appears twice"))
                 }
                 segment = .parameter(String(name))
-            case _ where raw.contains("*"):
+            case _ where raw.utf8.contains(UInt8(ascii: "*")):
                 return .failure(PatternError("`*` and `**` must be whole segments (found `\(raw)`)"))
-            case _ where raw.contains("{") || raw.contains("}"):
+            case _ where raw.utf8.contains(UInt8(ascii: "{")) || raw.utf8.contains(UInt8(ascii: "}")):
                 return .failure(PatternError("a `{parameter}` must be a whole segment (found `\(raw)`)"))
             default:
                 switch PathSegment.decode(raw, rawNonASCII: true) {
