@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Decision ids: 16 hex digits, logged with the decision and sent to the gateway.
-enum DecisionID {
+package enum DecisionID {
     private static let counter = Atomic<UInt64>(0)
     /// The round keys, random for each process.
     private static let keys: [UInt64] = (0..<4).map { _ in .random(in: .min ... .max) }
@@ -10,7 +10,7 @@ enum DecisionID {
     /// process. A Feistel network is a bijection, so ids never repeat within a process; without the
     /// keys an id says nothing of the count (nor of how many decisions came between two ids), and
     /// none costs a random-number system call.
-    static func next() -> String {
+    package static func next() -> String {
         let count = counter.wrappingAdd(1, ordering: .relaxed).newValue
         var left = UInt32(truncatingIfNeeded: count >> 32)
         var right = UInt32(truncatingIfNeeded: count)

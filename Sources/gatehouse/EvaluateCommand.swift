@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gatehouse
 import GatehouseIdentity
+import GatehouseServer
 
 /// `gatehouse evaluate`: a dry run of one request against a policy, no server.
 struct EvaluateCommand: AsyncParsableCommand {
@@ -125,11 +126,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         var decision = await Evaluator(policy: compiled).evaluate(
             request, caller: caller, verifier: verifier, now: instant, explain: explain)
-        if let settings = compiled.policy.assertion, decision.isAllowed {
-            let id = Self.decisionID()
-            decision.decisionID = id
-            decision.assertion = AssertionClaims(decision, settings, id: id, revision: revision, now: instant)
-        }
+        _ = Self.attachAssertion(to: &decision, compiled.policy, revision: revision, now: instant)
         Standard.out(format == .json ? JSONText.encode(decision) : DecisionText.render(decision))
         if !decision.isAllowed { throw Exit.findings }
     }
@@ -148,12 +145,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             decision = await Evaluator(policy: compiled).evaluate(
                 original, verifier: verifier, now: now, explain: explain)
         }
-        let id = Self.decisionID()
+        let id = DecisionID.next()
         decision.decisionID = id
-        var assertion: (name: String, value: String)?
-        if let settings = compiled.policy.assertion, decision.isAllowed {
-            decision.assertion = AssertionClaims(decision, settings, id: id, revision: revision, now: now)
-            assertion = (settings.header, decision.assertion == nil ? "" : "(a JWT of these claims, signed by serve)")
+        let assertion = Self.attachAssertion(to: &decision, compiled.policy, revision: revision, now: now).map {
+            (name: $0, value: decision.assertion == nil ? "" : "(a JWT of these claims, signed by serve)")
         }
         let answer = GatewayAnswer(decision, for: gateway, decisionID: id, revision: revision, assertion: assertion)
         switch format {
@@ -163,9 +158,17 @@ struct EvaluateCommand: AsyncParsableCommand {
         if !decision.isAllowed { throw Exit.findings }
     }
 
-    /// A decision id as `serve` makes them: 16 hex digits.
-    private static func decisionID() -> String {
-        String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+    /// With the policy's `assertion`, an allowed `decision` gets the claims `serve` would sign,
+    /// under its decision id (a new one as `serve` makes them, when it has none); returns the
+    /// assertion's header, or nil.
+    private static func attachAssertion(to decision: inout Decision, _ policy: Policy, revision: String, now: Date)
+        -> String?
+    {
+        guard let settings = policy.assertion, decision.isAllowed else { return nil }
+        let id = decision.decisionID ?? DecisionID.next()
+        decision.decisionID = id
+        decision.assertion = AssertionClaims(decision, settings, id: id, revision: revision, now: now)
+        return settings.header
     }
 
     /// `--header` values as name and value, trimmed.
@@ -218,9 +221,4 @@ struct AnsweredDecision: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(answer, forKey: .answer)
     }
-}
-
-extension String {
-    /// The string with zeros before it, up to `width` characters.
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -123,21 +123,8 @@ final class FakeTokenProvider: HTTPFetching {
 /// RFC 8628's device grant in-process: the code shown, the polling at the provider's interval
 /// (5 s more after `slow_down`), and each way it ends.
 @Suite struct DeviceGrantTests {
-    static let provider: Provider = {
-        let yaml = """
-            version: 1
-            name: device
-            providers:
-              idp:
-                kind: oidc
-                issuer: https://idp.example.com
-            rules:
-              - id: api
-                match: { path: /api/** }
-                require: authenticated
-            """
-        return try! Support.compile(yaml, name: "device.yaml").provider("idp")!
-    }()
+    /// The grant tests' provider: discovery names its device endpoint.
+    static let provider = TokenGrantTests.provider
 
     static func run(_ script: [(Int, String)]) async -> (Result<TokenResponse, ProviderUnavailable>, [Int], [String]) {
         let fetcher = FakeTokenProvider(script)

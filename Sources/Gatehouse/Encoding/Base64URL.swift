@@ -65,7 +65,8 @@ package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     private static func encode(buffer input: UnsafeBufferPointer<UInt8>) -> String {
-        let count = input.count / 3 * 4 + [0, 2, 3][input.count % 3]
+        let left = input.count % 3
+        let count = input.count / 3 * 4 + (left == 0 ? 0 : left + 1)
         return alphabet.withUnsafeBufferPointer { alphabet in
             String(unsafeUninitializedCapacity: count) { out in
                 var read = 0, written = 0
@@ -78,7 +79,6 @@ package enum Base64URL {
                     read += 3
                     written += 4
                 }
-                let left = input.count - read
                 if left > 0 {
                     let group = UInt32(input[read]) << 16 | (left == 2 ? UInt32(input[read + 1]) << 8 : 0)
                     out[written] = alphabet[Int(group >> 18)]
