@@ -17,13 +17,12 @@ struct ShadowAnalysis {
         let patterns = rules.map { $0.path.segments.map(fold) }
         let prefixes = patterns.map(Self.literalPrefix)
         var trie = PrefixTrie()
+        let methods = rules.map { MethodMask($0.methods) }
         var shadows: [Shadow] = []
         for (index, rule) in rules.enumerated() {
-            let methods = MethodMask(rule.methods)
             let candidates = trie.rules(alongPrefix: prefixes[index]).sorted()
             if let by = candidates.first(where: { earlier in
-                MethodMask(rules[earlier].methods).covers(methods)
-                    && Self.covers(patterns[earlier], patterns[index])
+                methods[earlier].covers(methods[index]) && Self.covers(patterns[earlier], patterns[index])
             }) {
                 shadows.append(Shadow(rule: rule, by: rules[by]))
             }
@@ -50,6 +49,39 @@ struct ShadowAnalysis {
 
     /// Whether every path matched by `inner` is matched by `outer`.
     static func covers(_ outer: [PathPattern.Segment], _ inner: [PathPattern.Segment]) -> Bool {
+        quickVerdict(outer, inner) ?? coversByAutomata(outer, inner)
+    }
+
+    /// The answer of ``covers`` where it follows from the patterns' fixed ends, nil where it takes
+    /// the automata: most candidate pairs of a large policy are settled here, without sets.
+    private static func quickVerdict(_ outer: [PathPattern.Segment], _ inner: [PathPattern.Segment]) -> Bool? {
+        let innerIsFixed = !inner.contains(.anyDepth)
+        guard let firstAny = outer.firstIndex(of: .anyDepth), let lastAny = outer.lastIndex(of: .anyDepth) else {
+            // A fixed outer matches paths of one length; an inner with `**` matches longer ones.
+            guard innerIsFixed, inner.count == outer.count else { return false }
+            return zip(outer, inner).allSatisfy(segmentCovers)
+        }
+        guard innerIsFixed else { return nil }
+        // Every path `inner` matches has its length: `outer`'s segments before its first `**` must
+        // cover the path's first ones and those after its last `**` its last ones.
+        let head = outer[..<firstAny]
+        let tail = outer[(lastAny + 1)...]
+        guard head.count + tail.count <= inner.count, zip(head, inner).allSatisfy(segmentCovers),
+            zip(tail, inner.suffix(tail.count)).allSatisfy(segmentCovers)
+        else { return false }
+        return firstAny == lastAny ? true : nil
+    }
+
+    /// Whether `outer`, a segment with no `**`, matches every segment `inner` (also none) matches.
+    private static func segmentCovers(_ outer: PathPattern.Segment, _ inner: PathPattern.Segment) -> Bool {
+        switch (outer, inner) {
+        case (.one, _), (.parameter, _): true
+        case (.literal(let a), .literal(let b)): a == b
+        default: false
+        }
+    }
+
+    private static func coversByAutomata(_ outer: [PathPattern.Segment], _ inner: [PathPattern.Segment]) -> Bool {
         var literals: Set<String> = []
         for case .literal(let text) in outer + inner { literals.insert(text) }
         let alphabet: [String?] = literals.map { $0 } + [nil]
