@@ -46,6 +46,7 @@ let package = Package(
         .systemLibrary(
             name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(
             name: "GatehouseIdentity",
             dependencies: [
@@ -79,7 +80,7 @@ let package = Package(
         .target(
             name: "GatehouseServer",
             dependencies: [
-                "Gatehouse", "GatehouseIdentity", "GatehouseBundle", "GatehouseGRPCAPI",
+                "Gatehouse", "GatehouseIdentity", "GatehouseBundle", "GatehouseGRPCAPI", "CMalloc",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -123,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "GatehouseBenchmark",
             dependencies: [
-                "Gatehouse", "GatehouseIdentity", "GatehouseServer",
+                "Gatehouse", "GatehouseIdentity", "GatehouseServer", "CMalloc",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -116,7 +116,11 @@ if CommandLine.arguments.contains("assertion") {
     exit(0)
 }
 if CommandLine.arguments.contains("memory") {
-    memoryReport()
+    memoryReport(compacting: !CommandLine.arguments.contains("uncompacted"))
+    exit(0)
+}
+if CommandLine.arguments.contains("load") {
+    loadReport(profiling: CommandLine.arguments.contains("profile"))
     exit(0)
 }
 if CommandLine.arguments.contains("profile") {

@@ -5,9 +5,7 @@ import GatehouseIdentity
 import Synchronization
 
 #if os(Linux)
-    /// glibc's `malloc_trim` (malloc.h, which the Glibc module does not export).
-    @_silgen_name("malloc_trim")
-    private func mallocTrim(_ pad: Int) -> Int32
+    import CMalloc
 #endif
 
 /// The policy the server decides with, swapped whole on reload so every decision uses exactly one.
@@ -138,7 +136,7 @@ public final class ActivePolicy: Sendable {
         // Reading a policy builds a YAML tree and checking tables many times the compiled policy's
         // size; glibc keeps what they freed unless asked (about 20 MiB for 10,000 rules).
         #if os(Linux)
-            _ = mallocTrim(0)
+            _ = malloc_trim(0)
         #endif
         return result
     }

@@ -17,8 +17,9 @@ public enum PolicyLoader {
     /// through `files`.
     public static func load(_ source: SourceFile, files: any FileAccess) -> LoadedPolicy {
         let checked = PolicyChecker.check(source, files: files)
+        let policy = checked.policy?.compacted()
         return LoadedPolicy(
             path: source.name, sources: [source] + checked.referenced, diagnostics: checked.diagnostics,
-            policy: checked.policy, compiled: checked.policy.map(PolicyCompiler.compile), unreadable: nil)
+            policy: policy, compiled: policy.map(PolicyCompiler.compile), unreadable: nil)
     }
 }

@@ -87,6 +87,10 @@ public struct ValueTemplate: Sendable, Hashable {
             rest = rest[rest.index(after: close)...]
         }
         if !rest.isEmpty { pieces.append(.literal(String(rest))) }
+        self.init(text: text, pieces: pieces)
+    }
+
+    init(text: String, pieces: [Piece]) {
         self.text = text
         self.pieces = pieces
     }
