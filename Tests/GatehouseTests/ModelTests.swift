@@ -146,4 +146,36 @@ extension ModelTests {
             }.get()
         }
     }
+
+    /// The copy loading makes of the rules is the same policy: every field of every rule, from a
+    /// policy that uses each kind of segment, action and requirement.
+    @Test func compactedRulesAreTheSameRules() throws {
+        let checked = Fixtures.check(
+            """
+            version: 1
+            providers:
+              idp: { kind: oidc, issuer: "https://idp.example.com", audiences: [api] }
+            rules:
+              - id: a-long-rule-id-that-is-not-stored-inline
+                match: { path: "/rest/api/latest/projects/{project}/repos/*/files/**", methods: [GET, POST] }
+                require:
+                  providers: [idp]
+                  groups: [engineering-readers]
+                  scopes: [repository:read]
+                  claims: { tenant.name: "team-{project}-and-more-text" }
+                  username: "{project}-service-account"
+              - id: closed
+                match: { path: /rest/closed-for-maintenance/** }
+                deny: "closed for maintenance until the end of the week"
+              - id: open
+                match: { path: /rest/public/** }
+                allow: anyone
+            default: deny
+            """)
+        let policy = try #require(checked.policy)
+        let compacted = policy.compacted()
+        #expect(compacted.rules.count == 3)
+        #expect(String(reflecting: compacted.rules) == String(reflecting: policy.rules))
+        #expect(String(reflecting: compacted.providers) == String(reflecting: policy.providers))
+    }
 }
