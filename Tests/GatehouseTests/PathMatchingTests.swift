@@ -82,6 +82,55 @@ import Testing
             ).code
                 == .defaultDeny)
     }
+
+    /// Patterns and the segments they parse into.
+    static let parsed: [(String, [PathPattern.Segment])] = [
+        ("/", []),
+        (
+            "/rest/api/{id}/*/**/z",
+            [.literal("rest"), .literal("api"), .parameter("id"), .one, .anyDepth, .literal("z")]
+        ),
+        ("/caf%C3%A9/é", [.literal("café"), .literal("é")]),
+        ("/{_a1}/{B_2}", [.parameter("_a1"), .parameter("B_2")]),
+    ]
+
+    @Test(arguments: parsed)
+    func parsing(_ pattern: String, _ segments: [PathPattern.Segment]) throws {
+        let parsed = try PathPattern.parse(pattern).get()
+        #expect(parsed.segments == segments)
+        #expect(parsed.text == pattern)
+    }
+
+    /// Patterns refused, one for each reason, and the reason.
+    static let refused: [(String, String)] = [
+        ("rest", "a path pattern starts with `/`"),
+        ("", "a path pattern starts with `/`"),
+        ("/a?b=1", "a path pattern matches the path only: remove the query or fragment"),
+        ("/a#top", "a path pattern matches the path only: remove the query or fragment"),
+        ("/a//b", "a path pattern has no empty segments (`//` or a trailing `/`)"),
+        ("/a/", "a path pattern has no empty segments (`//` or a trailing `/`)"),
+        ("/**/**", "`**` twice in a row"),
+        ("/{}", "`{}` is not a valid parameter: use letters, digits and `_`"),
+        ("/{1a}", "`{1a}` is not a valid parameter: use letters, digits and `_`"),
+        ("/{a-b}", "`{a-b}` is not a valid parameter: use letters, digits and `_`"),
+        ("/{é}", "`{é}` is not a valid parameter: use letters, digits and `_`"),
+        ("/{a}/x/{a}", "parameter `a` appears twice"),
+        ("/a*", "`*` and `**` must be whole segments (found `a*`)"),
+        ("/***", "`*` and `**` must be whole segments (found `***`)"),
+        ("/x{a}", "a `{parameter}` must be a whole segment (found `x{a}`)"),
+        ("/{", "a `{parameter}` must be a whole segment (found `{`)"),
+        ("/a%2Fb", "segment `a%2Fb` would never match: it has an encoded slash (`%2F`) in its path"),
+        ("/..", "segment `..` would never match: it has a dot segment (`.` or `..`)"),
+    ]
+
+    @Test(arguments: refused)
+    func refusal(_ pattern: String, _ reason: String) {
+        guard case .failure(let error) = PathPattern.parse(pattern) else {
+            Issue.record("\(pattern) parsed")
+            return
+        }
+        #expect(error.reason == reason)
+    }
 }
 
 /// A small deterministic generator for reproducible random tests.

@@ -27,64 +27,66 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `text`, or returns a one-line reason why it is not a valid pattern.
     public static func parse(_ text: String) -> Result<PathPattern, PatternError> {
-        guard text.hasPrefix("/") else { return .failure(PatternError("a path pattern starts with `/`")) }
-        // Bytes, not `contains("?")`: that one is Foundation's substring search, a fifth of checking
-        // a 10,000-rule policy.
-        if text.utf8.contains(UInt8(ascii: "?")) || text.utf8.contains(UInt8(ascii: "#")) {
+        // Over the text's bytes in place: `split`, `hasPrefix` and `contains` on a `Substring`
+        // compare `Character`s or go through Foundation, and parsing patterns was most of the time
+        // checking a large policy took.
+        var contiguous = text
+        return contiguous.withUTF8 { parse($0) }.map { PathPattern(text: text, segments: $0) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[Segment], PatternError> {
+        guard bytes.first == UInt8(ascii: "/") else { return .failure(PatternError("a path pattern starts with `/`")) }
+        if bytes.contains(UInt8(ascii: "?")) || bytes.contains(UInt8(ascii: "#")) {
             return .failure(PatternError("a path pattern matches the path only: remove the query or fragment"))
         }
-        guard text != "/" else { return .success(PathPattern(text: text, segments: [])) }
+        guard bytes.count > 1 else { return .success([]) }
         var segments: [Segment] = []
         var names: Set<String> = []
-        // Segments split and classified over bytes: `split` and `hasPrefix` on a `Substring` compare
-        // `Character`s, most of the time checking a large policy took.
-        let bytes = text.utf8
-        var start = bytes.index(after: bytes.startIndex)
+        var start = 1
         while true {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            let raw = Substring(bytes[start..<end])
-            switch classify(raw, after: segments.last, names: &names) {
+            switch classify(bytes[start..<end], after: segments.last, names: &names) {
             case .success(let segment): segments.append(segment)
             case .failure(let error): return .failure(error)
             }
             guard end < bytes.endIndex else { break }
-            start = bytes.index(after: end)
+            start = end + 1
         }
-        return .success(PathPattern(text: text, segments: segments))
+        return .success(segments)
     }
 
     /// One segment of a pattern, `raw` as written; `names` collects the parameters so far.
     private static func classify(
-        _ raw: Substring, after previous: Segment?, names: inout Set<String>
+        _ raw: Slice<UnsafeBufferPointer<UInt8>>, after previous: Segment?, names: inout Set<String>
     ) -> Result<Segment, PatternError> {
-        let bytes = raw.utf8
-        guard let first = bytes.first, let last = bytes.last else {
+        guard let first = raw.first, let last = raw.last else {
             return .failure(PatternError("a path pattern has no empty segments (`//` or a trailing `/`)"))
         }
-        if bytes.elementsEqual("**".utf8) {
+        let text = { String(decoding: raw, as: UTF8.self) }
+        if raw.count == 2 && first == UInt8(ascii: "*") && last == UInt8(ascii: "*") {
             return previous == .anyDepth ? .failure(PatternError("`**` twice in a row")) : .success(.anyDepth)
         }
-        if bytes.elementsEqual("*".utf8) { return .success(.one) }
+        if raw.count == 1 && first == UInt8(ascii: "*") { return .success(.one) }
         if first == UInt8(ascii: "{") && last == UInt8(ascii: "}") {
-            let name = raw.dropFirst().dropLast()
-            guard isParameterName(name) else {
-                return .failure(PatternError("`\(raw)` is not a valid parameter: use letters, digits and `_`"))
+            let name = String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+            guard isParameterName(Substring(name)) else {
+                return .failure(PatternError("`\(text())` is not a valid parameter: use letters, digits and `_`"))
             }
-            guard names.insert(String(name)).inserted else {
+            guard names.insert(name).inserted else {
                 return .failure(PatternError("parameter `\(name)` appears twice"))
             }
-            return .success(.parameter(String(name)))
+            return .success(.parameter(name))
         }
-        if bytes.contains(UInt8(ascii: "*")) {
-            return .failure(PatternError("`*` and `**` must be whole segments (found `\(raw)`)"))
+        if raw.contains(UInt8(ascii: "*")) {
+            return .failure(PatternError("`*` and `**` must be whole segments (found `\(text())`)"))
         }
-        if bytes.contains(UInt8(ascii: "{")) || bytes.contains(UInt8(ascii: "}")) {
-            return .failure(PatternError("a `{parameter}` must be a whole segment (found `\(raw)`)"))
+        if raw.contains(UInt8(ascii: "{")) || raw.contains(UInt8(ascii: "}")) {
+            return .failure(PatternError("a `{parameter}` must be a whole segment (found `\(text())`)"))
         }
-        switch PathSegment.decode(raw, rawNonASCII: true) {
+        switch PathSegment.decode(Substring(text()), rawNonASCII: true) {
         case .success(let literal): return .success(.literal(literal))
         case .failure(let error):
-            return .failure(PatternError("segment `\(raw)` would never match: \("it \(error.segmentProblem)")"))
+            return .failure(PatternError("segment `\(text())` would never match: \("it \(error.segmentProblem)")"))
         }
     }
 
