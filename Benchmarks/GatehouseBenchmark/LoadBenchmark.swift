@@ -2,11 +2,12 @@ import Gatehouse
 
 /// What loading a 10,000-rule policy costs, as `serve` and `check` load it: checking the YAML,
 /// copying the rules out of the checker's memory, compiling; the median of 7 loads and each part's
-/// median. With `profiling`, loads in a loop for `perf record`.
-func loadReport(rules count: Int = 10_000, profiling: Bool) {
+/// median. With `loops`, only loads that many times: 40 for `perf record`, once for counting
+/// instructions with `valgrind --tool=callgrind`, which the machine's noise does not move.
+func loadReport(rules count: Int = 10_000, loops: Int?) {
     let source = SourceFile(name: "bench.yaml", text: policyText(rules: count))
-    if profiling {
-        for _ in 0..<40 { consume(PolicyLoader.load(source, files: InMemoryFiles([:]))) }
+    if let loops {
+        for _ in 0..<loops { consume(PolicyLoader.load(source, files: InMemoryFiles([:]))) }
         return
     }
     var parts: [(check: Double, compact: Double, compile: Double)] = []

@@ -120,7 +120,8 @@ if CommandLine.arguments.contains("memory") {
     exit(0)
 }
 if CommandLine.arguments.contains("load") {
-    loadReport(profiling: CommandLine.arguments.contains("profile"))
+    let arguments = CommandLine.arguments
+    loadReport(loops: arguments.contains("profile") ? 40 : arguments.contains("once") ? 1 : nil)
     exit(0)
 }
 if CommandLine.arguments.contains("profile") {

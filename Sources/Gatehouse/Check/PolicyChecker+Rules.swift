@@ -9,7 +9,9 @@ extension PolicyReader {
             return []
         }
         var ids: [String: SourceLocation] = [:]
+        ids.reserveCapacity(items.count)
         var rules: [Rule] = []
+        rules.reserveCapacity(items.count)
         var complete = true
         for item in items {
             guard let rule = readRule(item, known: known) else {
@@ -37,14 +39,17 @@ extension PolicyReader {
         return rules
     }
 
-    private func readRule(_ node: YAMLNode, known: KnownNames) -> Rule? {
-        var name = "a rule"
-        if case .mapping(let entries, _) = node,
+    /// How problems with the whole rule name it: by its id when it has one.
+    private static func name(of node: YAMLNode) -> String {
+        guard case .mapping(let entries, _) = node,
             case .scalar(let id)? = entries.first(where: { $0.key.value == "id" })?.value
-        {
-            name = "rule `\(id.text)`"
-        }
-        guard let fields = context.mapping(node, name, allowed: Self.ruleKeys, required: ["id", "match"]),
+        else { return "a rule" }
+        return "rule `\(id.text)`"
+    }
+
+    private func readRule(_ node: YAMLNode, known: KnownNames) -> Rule? {
+        guard
+            let fields = context.mapping(node, Self.name(of: node), allowed: Self.ruleKeys, required: ["id", "match"]),
             let id = fields["id"].flatMap({ context.string($0, "a rule's `id`") })
         else { return nil }
         let what = "rule `\(id.value)`"
