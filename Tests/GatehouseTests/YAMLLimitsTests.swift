@@ -14,6 +14,25 @@ import Testing
         #expect(Fixtures.check(hostile).diagnostics.map(\.code) == ["yaml.too-deep"])
     }
 
+    /// A repeated key is found in a small mapping (whose keys are searched in order) and in a large
+    /// one (whose keys are indexed once it has 16), and named with the line of its first use.
+    @Test(arguments: [2, 15, 16, 17, 40])
+    func duplicateKeysAreFoundInMappingsOfEverySize(keys: Int) {
+        let lines = (1...keys).map { "k\($0): \($0)" } + ["k2: again", "k\(keys): again"]
+        let result = YAMLReader.read(SourceFile(name: "x", text: lines.joined(separator: "\n") + "\n"))
+        guard case .failure(let list) = result else {
+            Issue.record("a mapping with repeated keys was read")
+            return
+        }
+        #expect(list.diagnostics.map(\.code) == ["yaml.duplicate-key", "yaml.duplicate-key"])
+        #expect(list.diagnostics.map(\.location?.line) == [keys + 1, keys + 2])
+        #expect(
+            list.diagnostics.map(\.help) == [
+                "`k2` is already set at line 2; each key may appear once",
+                "`k\(keys)` is already set at line \(keys); each key may appear once",
+            ])
+    }
+
     @Test func sixtyFourLevelsAreAccepted() {
         let text = "x: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
         #expect(YAMLReader.read(SourceFile(name: "x", text: text)).isSuccess)

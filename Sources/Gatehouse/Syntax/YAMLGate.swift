@@ -19,13 +19,27 @@ struct YAMLGate {
         let isMapping: Bool
         let location: SourceLocation
         var expectingKey = true
-        var keys: [String: SourceLocation] = [:]
+        /// The keys of a mapping with many, by name; a small mapping's keys are found in `entries`
+        /// (a dictionary for every mapping was a tenth of checking a large policy).
+        var keys: [String: SourceLocation]?
         /// What has been read into it: a sequence's items, a mapping's entries and its pending key.
         var items: [YAMLNode] = []
         var entries: [YAMLEntry] = []
         var key: Located<String>?
 
         var node: YAMLNode { isMapping ? .mapping(entries, location) : .sequence(items, location) }
+
+        /// Where `key` was first written in this mapping, or nil; then remembers it at `location`.
+        mutating func firstUse(of key: String, at location: SourceLocation) -> SourceLocation? {
+            if keys == nil && entries.count >= 16 {
+                keys = Dictionary(
+                    entries.map { ($0.key.value, $0.key.location) }, uniquingKeysWith: { first, _ in first })
+            }
+            guard keys != nil else { return entries.first { $0.key.value == key }?.key.location }
+            if let first = keys?[key] { return first }
+            keys?[key] = location
+            return nil
+        }
     }
 
     /// What a pass found: the problems, and the document's root when there were none.
@@ -159,13 +173,11 @@ struct YAMLGate {
                 .error(
                     "yaml.merge-key", "YAML merge keys (`<<`) are not allowed in a policy", at: location,
                     help: "write the merged keys out in full"))
-        } else if let first = frame.keys[text] {
+        } else if let first = frame.firstUse(of: text, at: location) {
             problems.append(
                 .error(
                     "yaml.duplicate-key", "duplicate key `\(text)`", at: location,
                     help: "`\(text)` is already set at line \(first.line); each key may appear once"))
-        } else {
-            frame.keys[text] = location
         }
     }
 
