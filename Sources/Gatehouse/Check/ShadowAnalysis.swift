@@ -19,13 +19,11 @@ struct ShadowAnalysis {
         var trie = PrefixTrie()
         let methods = rules.map { MethodMask($0.methods) }
         var shadows: [Shadow] = []
-        for (index, rule) in rules.enumerated() {
-            let candidates = trie.rules(alongPrefix: prefixes[index]).sorted()
-            if let by = candidates.first(where: { earlier in
+        for index in rules.indices {
+            let by = trie.first(alongPrefix: prefixes[index]) { earlier in
                 methods[earlier].covers(methods[index]) && Self.covers(patterns[earlier], patterns[index])
-            }) {
-                shadows.append(Shadow(rule: rule, by: rules[by]))
             }
+            if let by { shadows.append(Shadow(rule: rules[index], by: rules[by])) }
             trie.insert(index, prefix: prefixes[index])
         }
         return shadows
@@ -148,14 +146,17 @@ private struct PrefixTrie {
         node.rules.append(rule)
     }
 
-    /// Rules whose prefix is a prefix of `prefix`.
-    func rules(alongPrefix prefix: [String]) -> [Int] {
-        var found = root.rules
+    /// The first rule, in file order, whose prefix is a prefix of `prefix` and that satisfies
+    /// `test`. Each node holds its rules in file order, so only each node's first is a candidate.
+    func first(alongPrefix prefix: [String], where test: (Int) -> Bool) -> Int? {
+        var found = root.rules.first(where: test)
         var node = root
         for segment in prefix {
             guard let child = node.children[segment] else { break }
             node = child
-            found += node.rules
+            // Rules after one already found cannot come first.
+            let limit = found ?? Int.max
+            if let rule = node.rules.prefix(while: { $0 < limit }).first(where: test) { found = rule }
         }
         return found
     }
