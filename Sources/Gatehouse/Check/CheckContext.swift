@@ -61,9 +61,9 @@ package final class CheckContext {
     }
 
     /// A non-empty list of strings; nil after reporting.
-    package func strings(_ node: YAMLNode, _ what: @autoclosure () -> String, allowEmpty: Bool = false) -> [Located<
-        String
-    >]? {
+    package func strings(
+        _ node: YAMLNode, _ what: @autoclosure () -> String, allowEmpty: Bool = false
+    ) -> [Located<String>]? {
         guard case .sequence(let items, let location) = node else {
             wrongType(node, what(), expected: "a list of strings")
             return nil

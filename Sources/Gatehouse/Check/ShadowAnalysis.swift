@@ -147,7 +147,8 @@ private struct PrefixTrie {
     }
 
     /// The first rule, in file order, whose prefix is a prefix of `prefix` and that satisfies
-    /// `test`. Each node holds its rules in file order, so only each node's first is a candidate.
+    /// `test`. Each node holds its rules in file order, so a node is searched only up to the rule
+    /// found so far.
     func first(alongPrefix prefix: [String], where test: (Int) -> Bool) -> Int? {
         var found = root.rules.first(where: test)
         var node = root
