@@ -114,6 +114,28 @@ def cost(binary, setups, headers, args, workdir):
               f" ({statistics.median(cpu) / base:.2f}x)")
 
 
+def process_cpu_seconds(pid):
+    """CPU time of a process and its children still running (nginx's workers)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
+
+
+def paced_cost(servers, headers, args, workdir):
+    """Each server evenly paced (pace.c) at 5,000, 10,000 and 20,000 requests/s in turn: its CPU time
+    per request (user + system from /proc, which a shared machine moves less than latency) and the
+    latency percentiles; CPU also as a ratio to the first server's at the same rate."""
+    for rate in [5_000, 10_000, 20_000]:
+        base = None
+        for name, port, pid in servers:
+            before = process_cpu_seconds(pid)
+            result = evenly(port, headers, rate, args, workdir)
+            per_request = (process_cpu_seconds(pid) - before) / (result["rate"] * args.seconds) * 1e6
+            base = base or per_request
+            print(f"evenly at {rate:5} req/s, {name:16}: {result['rate']:7.0f} req/s, {per_request:5.1f} us CPU/request"
+                  f" ({per_request / base:.2f}x)  p50 {result['p50_us'] / 1000:.2f} ms"
+                  f"  p99 {result['p99_us'] / 1000:.2f} ms  ({result['non_2xx']} non-2xx, {result['errors']} errors)")
+
+
 def with_assertion(policy, workdir, algorithm):
     """`policy` with an `assertion` section signed by a fresh key of `algorithm` (openssl)."""
     key = workdir / f"assertion-{algorithm}.pem"
@@ -151,6 +173,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rules", type=int, default=10_000)
+    parser.add_argument("--paced", action="store_true",
+                        help="only nginx and Gatehouse evenly paced at fixed rates: CPU per request and latency")
     args = parser.parse_args()
     if not os.path.exists(args.gatehouse):
         sys.exit(f"no {args.gatehouse}: swift build -c release --scratch-path .build-release --product gatehouse")
@@ -167,6 +191,11 @@ def main():
         wait_port(NGINX)
         headers = {"X-Original-URI": TARGET, "X-Original-Method": "GET",
                    "Authorization": f"Bearer {nanoidp_token(ISSUER)}"}
+        if args.paced:
+            with Gatehouse(args.gatehouse, small, workdir) as gatehouse:
+                paced_cost([("nginx return 200", NGINX, nginx.pid), ("gatehouse", GATEHOUSE, gatehouse.process.pid)],
+                           headers, args, workdir)
+            return
         print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, {os.cpu_count()} cores")
         with Gatehouse(args.gatehouse, small, workdir) as gatehouse:
             status, answer, _ = get(GATEHOUSE, "/v1/auth/nginx", headers)
