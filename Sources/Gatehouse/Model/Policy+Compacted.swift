@@ -19,6 +19,7 @@ extension Policy {
 extension Rule {
     fileprivate func compacted(file: String) -> Rule {
         let place = location.file == file ? file : location.file.copied
+        // `methods.map { $0.map { $0 } }` is not a no-op: it puts the list in a buffer of its own.
         return Rule(
             id: id.copied, location: SourceLocation(file: place, line: location.line, column: location.column),
             path: path.compacted, methods: methods.map { $0.map { $0 } }, action: action.compacted)
