@@ -2,7 +2,14 @@ extension String {
     /// Whether the two are the same bytes. Identity values (usernames, groups, scopes, claims,
     /// `iss`, `aud`) are compared this way, never with Swift's `==`, which compares by Unicode
     /// canonical equivalence (there a Kelvin sign equals `K` and a decomposed `é` the composed one).
-    public func isExactly(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+    public func isExactly(_ other: String) -> Bool {
+        // Lengths first (constant time for native strings), then the two buffers; comparing the
+        // UTF-8 views element by element cost more than the rest of a claims check.
+        guard utf8.count == other.utf8.count else { return false }
+        var this = self
+        var that = other
+        return this.withUTF8 { mine in that.withUTF8 { theirs in mine.elementsEqual(theirs) } }
+    }
 }
 
 extension Sequence where Element == String {
