@@ -233,6 +233,33 @@ import _CryptoExtras
         }
     }
 
+    /// The decoder reads four characters at a time and checks the alphabet once at the end: every
+    /// byte outside the alphabet, at every position of texts of 2 to 8 characters (whole groups and
+    /// both partial ones), is refused; so is every last character with unused bits set.
+    @Test func base64URLDecodesStrictly() {
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var accepted = 0
+        for length in [2, 3, 4, 6, 7, 8] {
+            for position in 0..<length {
+                for byte in UInt8.min...UInt8.max where !alphabet.contains(byte) {
+                    var text = Array(repeating: UInt8(ascii: "A"), count: length)
+                    text[position] = byte
+                    if Base64URL.decode(text[...]) != nil { accepted += 1 }
+                }
+            }
+        }
+        #expect(accepted == 0)
+        // `A` plus each last character: only those whose unused bits (4 of them after one
+        // character, 2 after two) are zero decode, to the byte(s) their used bits give.
+        let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for (value, last) in characters.enumerated() {
+            let two = Base64URL.decode([UInt8(ascii: "A"), last][...])
+            #expect(two == (value & 0x0F == 0 ? [UInt8(value >> 4)] : nil))
+            let three = Base64URL.decode([UInt8(ascii: "A"), UInt8(ascii: "A"), last][...])
+            #expect(three == (value & 0x03 == 0 ? [0, UInt8(value >> 2)] : nil))
+        }
+    }
+
     @Test func j16Expiry() async throws {
         let now = 1_800_000_000, leeway = 30
         func token(_ exp: String) -> String { Self.signed(#"{"alg":"RS256","kid":"rsa"}"#, M.claims(exp: exp)) }

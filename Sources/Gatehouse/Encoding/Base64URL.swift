@@ -13,34 +13,46 @@ package enum Base64URL {
         input.withUnsafeBufferPointer { decode($0) }
     }
 
-    private static func decode(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        let sextets = self.sextets
-        guard input.count % 4 != 1 else { return nil }
-        let count = input.count * 6 / 8
-        var valid = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
-            var buffer: UInt32 = 0
-            var bits: UInt32 = 0
-            var written = 0
-            for character in input {
-                let value = sextets[Int(character)]
-                guard value < 64 else {
-                    valid = false
-                    break
+    /// Four characters to three bytes at a time through the table. Any character outside the
+    /// alphabet has the table's 255, so the OR of every value read stays under 64 only when all
+    /// of them are in the alphabet; one check at the end instead of one per character.
+    package static func decode(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let left = input.count % 4
+        guard left != 1 else { return nil }
+        let count = input.count / 4 * 3 + (left == 0 ? 0 : left - 1)
+        return sextets.withUnsafeBufferPointer { table in
+            var seen: UInt32 = 0
+            var canonical = true
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
+                func value(_ offset: Int) -> UInt32 {
+                    let sextet = UInt32(table[Int(input[offset])])
+                    seen |= sextet
+                    return sextet
                 }
-                buffer = buffer << 6 | UInt32(value)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    output[written] = UInt8(truncatingIfNeeded: buffer >> bits)
-                    written += 1
+                var read = 0
+                var written = 0
+                while read + 4 <= input.count {
+                    let group = value(read) << 18 | value(read + 1) << 12 | value(read + 2) << 6 | value(read + 3)
+                    output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                    output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                    output[written + 2] = UInt8(truncatingIfNeeded: group)
+                    read += 4
+                    written += 3
                 }
+                if left > 0 {
+                    // Two characters carry one byte and four unused bits, three carry two bytes and
+                    // two unused bits; the unused bits must be zero, so that each byte string has
+                    // exactly one encoding.
+                    let third = left == 3 ? value(read + 2) : 0
+                    let group = value(read) << 18 | value(read + 1) << 12 | third << 6
+                    output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                    if left == 3 { output[written + 1] = UInt8(truncatingIfNeeded: group >> 8) }
+                    canonical = group & (left == 3 ? 0xFF : 0xFFFF) == 0
+                }
+                initialized = count
             }
-            // Leftover bits must be zero, so that each byte string has exactly one encoding.
-            if valid && buffer & ((1 << bits) - 1) != 0 { valid = false }
-            initialized = written
+            return seen < 64 && canonical ? bytes : nil
         }
-        return valid ? bytes : nil
     }
 
     /// Each byte's base64url value, or 255 for bytes outside the alphabet.
