@@ -1,3 +1,4 @@
+import Foundation
 import Gatehouse
 
 /// A JWS in compact serialization, split and decoded strictly, not yet verified.
@@ -14,16 +15,27 @@ package struct CompactJWS: Sendable {
 
     /// Splits and decodes `token`; every refusal is `token.too-large` or `token.malformed`.
     package static func parse(_ token: String) -> Result<CompactJWS, Rejection> {
-        guard token.utf8.count <= maxBytes else {
+        var token = token
+        return token.withUTF8(parse(bytes:))
+    }
+
+    /// The same, on the token's bytes where they are. The separators are ASCII, so the token is
+    /// split on bytes (Character-based splitting of a long token cost more than everything else
+    /// here), found with `memchr` (a byte loop over the token cost a quarter of the split).
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Result<CompactJWS, Rejection> {
+        guard bytes.count <= maxBytes else {
             return .failure(Rejection(code: .tokenTooLarge, reason: "the token is larger than 16 KiB"))
         }
-        // Split on the bytes: the separators are ASCII, and Character-based splitting of a long
-        // token costs more than everything else here.
-        let bytes = Array(token.utf8)
-        var dots: [Int] = []
-        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: ".") {
-            dots.append(offset)
-            if dots.count > 4 { break }
+        // The first two dots, and how many there are (counting stops at five).
+        var dots = (first: 0, second: 0, count: 0)
+        var from = 0
+        while dots.count < 5, from < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + from, Int32(UInt8(ascii: ".")), bytes.count - from)
+        {
+            let offset = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            if dots.count == 0 { dots.first = offset } else if dots.count == 1 { dots.second = offset }
+            dots.count += 1
+            from = offset + 1
         }
         guard dots.count == 2 else {
             let reason =
@@ -31,9 +43,9 @@ package struct CompactJWS: Sendable {
                 ? "encrypted tokens (JWE) are not accepted" : "the token is not a compact JWS (three parts)"
             return .failure(Rejection(code: .tokenMalformed, reason: reason))
         }
-        guard let headerBytes = Base64URL.decode(bytes[..<dots[0]]),
-            let payloadBytes = Base64URL.decode(bytes[(dots[0] + 1)..<dots[1]]),
-            let signature = Base64URL.decode(bytes[(dots[1] + 1)...])
+        guard let headerBytes = Base64URL.decode(UnsafeBufferPointer(rebasing: bytes[..<dots.first])),
+            let payloadBytes = Base64URL.decode(UnsafeBufferPointer(rebasing: bytes[(dots.first + 1)..<dots.second])),
+            let signature = Base64URL.decode(UnsafeBufferPointer(rebasing: bytes[(dots.second + 1)...]))
         else {
             return .failure(Rejection(code: .tokenMalformed, reason: "the token is not canonical base64url"))
         }
@@ -41,7 +53,7 @@ package struct CompactJWS: Sendable {
             let header = try StrictJSON.object(headerBytes)
             return .success(
                 CompactJWS(
-                    header: header, payloadBytes: payloadBytes, signingInput: Array(bytes[..<dots[1]]),
+                    header: header, payloadBytes: payloadBytes, signingInput: Array(bytes[..<dots.second]),
                     signature: signature))
         } catch {
             return .failure(
