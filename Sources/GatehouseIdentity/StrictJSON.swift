@@ -11,20 +11,32 @@ struct StrictJSON {
 
     static let maxDepth = 32
 
-    private let bytes: [UInt8]
+    /// The document's bytes, read in place for the length of one parse. Every read below is
+    /// behind an explicit `index < bytes.count` (or `+ n <=`) test; the debug builds that the
+    /// fuzzer runs check each subscript again.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Parses one JSON value that must be an object.
     static func object(_ bytes: [UInt8]) throws(Failure) -> [String: JSONValue] {
-        var reader = StrictJSON(bytes)
-        reader.skipSpace()
-        guard case .object(let object) = try reader.value(depth: 0) else {
+        let read = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) in
+                var reader = StrictJSON(buffer)
+                return try reader.document()
+            }
+        }
+        return try read.get()
+    }
+
+    private mutating func document() throws(Failure) -> [String: JSONValue] {
+        skipSpace()
+        guard case .object(let object) = try value(depth: 0) else {
             throw Failure(reason: "not a JSON object")
         }
-        reader.skipSpace()
-        guard reader.index == bytes.count else { throw Failure(reason: "text after the JSON value") }
+        skipSpace()
+        guard index == bytes.count else { throw Failure(reason: "text after the JSON value") }
         return object
     }
 
@@ -68,6 +80,7 @@ struct StrictJSON {
     private mutating func array(depth: Int) throws(Failure) -> JSONValue {
         index += 1
         var items: [JSONValue] = []
+        items.reserveCapacity(8)
         skipSpace()
         if peek(UInt8(ascii: "]")) { index += 1; return .array(items) }
         while true {
@@ -83,17 +96,17 @@ struct StrictJSON {
         index += 1
         // Fast path: no escape before the closing quote, so the text is a slice of the input.
         let start = index
+        var seen = skipPlainWords()
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
-                    throw Failure(reason: "invalid UTF-8")
-                }
+                let text = try Self.text(UnsafeBufferPointer(rebasing: bytes[start..<index]), ascii: seen < 0x80)
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw Failure(reason: "a control character in a string") }
+            seen |= byte
             index += 1
         }
         var out = Array(bytes[start..<index])
@@ -102,8 +115,9 @@ struct StrictJSON {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw Failure(reason: "invalid UTF-8") }
-                return text
+                return try out.withUnsafeBufferPointer { buffer throws(Failure) in
+                    try Self.text(buffer, ascii: false)
+                }
             case UInt8(ascii: "\\"):
                 try escape(into: &out)
             case 0..<0x20:
@@ -113,6 +127,42 @@ struct StrictJSON {
             }
         }
         throw Failure(reason: "unterminated string")
+    }
+
+    /// Skips whole 8-byte words of a string that hold no quote, backslash or control character,
+    /// returning the OR of their bytes folded into one (its top bit says whether any was not ASCII).
+    /// A long claim is read a word at a time; the byte loop after it finds where the string ends.
+    private mutating func skipPlainWords() -> UInt8 {
+        guard let base = bytes.baseAddress else { return 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        /// Whether any byte of `word` is zero: a byte's top bit survives `(w - 1) & ~w` only
+        /// where a borrow starts, and the lowest borrow starts at the lowest zero byte.
+        func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
+        var seen: UInt64 = 0
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // A quote or a backslash is a zero after XOR with it; a control (below 0x20) is a
+            // zero after keeping only the top three bits.
+            if hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word & (ones &* 0xE0)) {
+                break
+            }
+            seen |= word
+            index += 8
+        }
+        seen |= seen >> 32
+        seen |= seen >> 16
+        seen |= seen >> 8
+        return UInt8(truncatingIfNeeded: seen)
+    }
+
+    /// The string of `bytes`, refused unless it is valid UTF-8. ASCII (most of a token) is read
+    /// without validation; `String(validating:)` on a slice looks up generic metadata on each call,
+    /// which cost more than the rest of reading a token's payload.
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(Failure) -> String {
+        guard let text = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+        else { throw Failure(reason: "invalid UTF-8") }
+        return text
     }
 
     private mutating func escape(into out: inout [UInt8]) throws(Failure) {
