@@ -79,52 +79,60 @@ struct JWTVerifier: Sendable {
         guard claims["iss"]?.stringValue?.isExactly(provider.issuer) == true else {
             return .failure(Rejection(code: .tokenIssuer, reason: "the token's `iss` is not `\(provider.issuer)`"))
         }
-        let audiences: [String]
+        let expected = provider.audiences
+        let audienceFits: Bool
         switch claims["aud"] {
-        case .string(let audience)?: audiences = [audience]
+        case .string(let audience)?: audienceFits = expected.isEmpty || expected.containsExactly(audience)
         case .array(let items)? where items.allSatisfy({ $0.stringValue != nil }):
-            audiences = items.compactMap(\.stringValue)
-        case nil: audiences = []
+            audienceFits = expected.isEmpty || items.contains { $0.stringValue.map(expected.containsExactly) ?? false }
+        case nil: audienceFits = expected.isEmpty
         default:
             return .failure(
                 Rejection(code: .tokenMalformed, reason: "the token's `aud` is not a string or a list of strings"))
         }
-        if !provider.audiences.isEmpty {
-            guard audiences.contains(where: provider.audiences.containsExactly) else {
-                return .failure(
-                    Rejection(
-                        code: .tokenAudience,
-                        reason:
-                            "the token's `aud` is none of \(provider.audiences.map { "`\($0)`" }.joined(separator: ", "))"
-                    ))
-            }
+        guard audienceFits else {
+            return .failure(
+                Rejection(
+                    code: .tokenAudience,
+                    reason: "the token's `aud` is none of \(expected.map { "`\($0)`" }.joined(separator: ", "))"))
         }
         guard let exp = claims["exp"] else {
             return .failure(Rejection(code: .tokenNoExpiry, reason: "the token has no `exp`"))
         }
-        for (name, value) in [("exp", exp), ("nbf", claims["nbf"]), ("iat", claims["iat"])] {
-            guard let value else { continue }
-            // A NumericDate is a JSON number; one past the year 9999 is no date anyone issues.
-            guard case .number(let seconds) = value, abs(seconds) <= Self.latestDate else {
-                return .failure(
-                    Rejection(code: .tokenMalformed, reason: "the token's `\(name)` is not a valid NumericDate"))
-            }
+        let expiry: Double
+        let notBefore: Double?
+        let issued: Double?
+        do throws(Rejection) {
+            expiry = try Self.numericDate("exp", exp)
+            notBefore = try claims["nbf"].map { value throws(Rejection) in try Self.numericDate("nbf", value) }
+            issued = try claims["iat"].map { value throws(Rejection) in try Self.numericDate("iat", value) }
+        } catch {
+            return .failure(error)
         }
-        if case .number(let notBefore)? = claims["nbf"], case .number(let expiry) = exp, notBefore > expiry {
+        if let notBefore, notBefore > expiry {
             return .failure(Rejection(code: .tokenMalformed, reason: "the token's `nbf` is after its `exp`"))
         }
-        if case .number(let expiry) = exp, time >= expiry + leeway {
+        if time >= expiry + leeway {
             return .failure(Rejection(code: .tokenExpired, reason: "the token expired at \(Self.instant(expiry))"))
         }
-        if case .number(let notBefore)? = claims["nbf"], time + leeway < notBefore {
+        if let notBefore, time + leeway < notBefore {
             return .failure(
                 Rejection(
                     code: .tokenNotYetValid, reason: "the token is not valid before \(Self.instant(notBefore))"))
         }
-        if case .number(let issued)? = claims["iat"], time + leeway < issued {
+        if let issued, time + leeway < issued {
             return .failure(Rejection(code: .tokenIssuedInFuture, reason: "the token's `iat` is in the future"))
         }
         return .success(())
+    }
+
+    /// The seconds of the NumericDate claim `name`, or why it is not one: a NumericDate is a JSON
+    /// number, and one past the year 9999 is no date anyone issues.
+    private static func numericDate(_ name: String, _ value: JSONValue) throws(Rejection) -> Double {
+        guard case .number(let seconds) = value, abs(seconds) <= latestDate else {
+            throw Rejection(code: .tokenMalformed, reason: "the token's `\(name)` is not a valid NumericDate")
+        }
+        return seconds
     }
 
     /// 9999-12-31T23:59:59Z.
