@@ -83,7 +83,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
         if raw.contains(UInt8(ascii: "{")) || raw.contains(UInt8(ascii: "}")) {
             return .failure(PatternError("a `{parameter}` must be a whole segment (found `\(text())`)"))
         }
-        switch PathSegment.decode(Substring(text()), rawNonASCII: true) {
+        switch PathSegment.decode(UnsafeBufferPointer(rebasing: raw), rawNonASCII: true) {
         case .success(let literal): return .success(.literal(literal))
         case .failure(let error):
             return .failure(PatternError("segment `\(text())` would never match: \("it \(error.segmentProblem)")"))

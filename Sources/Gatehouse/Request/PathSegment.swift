@@ -9,26 +9,25 @@ import Foundation
 /// invisible formatting characters, nothing that compatibility normalization (NFKC) turns into
 /// ASCII (fullwidth `．／`, the one-dot leader, the Kelvin sign), and nothing out of NFC.
 enum PathSegment {
-    /// Decodes `raw` or says why it is refused. Request targets are ASCII (RFC 9112): raw bytes
-    /// above 0x7F are refused there; a pattern (`rawNonASCII`) may write them as text.
-    static func decode(_ raw: Substring, rawNonASCII: Bool = false) -> Result<String, TargetError> {
-        if raw.utf8.allSatisfy(isPlain) {
-            let isDots = raw.utf8.count <= 2 && raw.utf8.allSatisfy { $0 == UInt8(ascii: ".") }
-            return isDots ? .failure(.dotSegment) : .success(String(raw))
+    /// Decodes `raw` (one segment's bytes as sent) or says why it is refused. Request targets are
+    /// ASCII (RFC 9112): raw bytes above 0x7F are refused there; a pattern (`rawNonASCII`) may
+    /// write them as text.
+    static func decode(_ raw: UnsafeBufferPointer<UInt8>, rawNonASCII: Bool = false) -> Result<String, TargetError> {
+        if raw.allSatisfy(isPlain) {
+            let isDots = raw.count <= 2 && raw.allSatisfy { $0 == UInt8(ascii: ".") }
+            // Printable ASCII: the bytes are the text, with nothing to validate.
+            return isDots ? .failure(.dotSegment) : .success(String(decoding: raw, as: UTF8.self))
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.utf8.count)
-        var index = raw.utf8.startIndex
-        let utf8 = raw.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
+        bytes.reserveCapacity(raw.count)
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
             switch byte {
             case UInt8(ascii: "%"):
-                guard let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex),
-                    high != utf8.endIndex,
-                    let low = utf8.index(high, offsetBy: 1, limitedBy: utf8.endIndex), low != utf8.endIndex,
-                    let decoded = hexValue(utf8[high], utf8[low])
-                else { return .failure(.badEscape) }
+                guard index + 2 < raw.count, let decoded = hexValue(raw[index + 1], raw[index + 2]) else {
+                    return .failure(.badEscape)
+                }
                 switch decoded {
                 case UInt8(ascii: "/"): return .failure(.encodedSlash)
                 case UInt8(ascii: "\\"): return .failure(.encodedBackslash)
@@ -37,7 +36,7 @@ enum PathSegment {
                 case 0..<0x20, 0x7F: return .failure(.controlCharacter)
                 default: bytes.append(decoded)
                 }
-                index = utf8.index(after: low)
+                index += 3
                 continue
             case UInt8(ascii: "\\"): return .failure(.backslash)
             case UInt8(ascii: ";"): return .failure(.semicolon)
@@ -45,7 +44,7 @@ enum PathSegment {
             case 0x80... where !rawNonASCII: return .failure(.nonASCII)
             default: bytes.append(byte)
             }
-            index = utf8.index(after: index)
+            index += 1
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.invalidUTF8) }
         if text == "." || text == ".." { return .failure(.dotSegment) }

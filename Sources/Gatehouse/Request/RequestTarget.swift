@@ -50,63 +50,67 @@ public struct RequestTarget: Sendable, Hashable {
     }
 
     /// Reads `raw` (path and query as sent), or says why it is refused. Works on the UTF-8 bytes
-    /// in one pass; the structural bytes (`/`, `?`, `#`) are ASCII, so every split is valid.
+    /// in place, in one pass; the structural bytes (`/`, `?`, `#`) are ASCII, so every split is valid.
     public static func parse(_ raw: String) -> Result<RequestTarget, TargetError> {
-        let utf8 = raw.utf8
-        guard let first = utf8.first else { return .failure(.empty) }
-        guard utf8.count <= maxLength else { return .failure(.tooLong) }
+        guard let first = raw.utf8.first else { return .failure(.empty) }
+        guard raw.utf8.count <= maxLength else { return .failure(.tooLong) }
         guard first == UInt8(ascii: "/") else {
             if raw == "*" { return .failure(.asteriskForm) }
             return .failure(raw.contains("://") ? .absoluteForm : .notOriginForm)
         }
+        var text = raw
+        return text.withUTF8 { parse(raw, bytes: $0) }
+    }
+
+    /// The same, over `raw`'s bytes, which start with `/`.
+    private static func parse(_ raw: String, bytes: UnsafeBufferPointer<UInt8>) -> Result<RequestTarget, TargetError> {
         var segments: [String] = []
         segments.reserveCapacity(8)
-        var start = utf8.index(after: utf8.startIndex)
-        var index = start
-        var query: String?
+        var start = 1
+        var index = 1
         var verbatim = true
-        var path: String?
         while true {
-            let atEnd = index == utf8.endIndex
-            let byte = atEnd ? 0 : utf8[index]
+            let atEnd = index == bytes.count
+            let byte = atEnd ? 0 : bytes[index]
             if byte == UInt8(ascii: "#") { return .failure(.fragment) }
             if atEnd || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") {
-                let piece = Substring(utf8[start..<index])
+                let piece = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                let last = atEnd || byte == UInt8(ascii: "?")
                 if piece.isEmpty {
                     // Only a single trailing slash may be empty: `/a/` reads as `/a`, `/` as the root.
-                    let last = atEnd || byte == UInt8(ascii: "?")
-                    guard last && (segments.count > 0 || start == utf8.index(after: utf8.startIndex)) else {
-                        return .failure(.emptySegment)
-                    }
+                    guard last && (segments.count > 0 || start == 1) else { return .failure(.emptySegment) }
                 } else {
                     switch PathSegment.decode(piece) {
                     case .success(let segment):
-                        verbatim = verbatim && segment.utf8.count == piece.utf8.count
+                        verbatim = verbatim && segment.utf8.count == piece.count
                         segments.append(segment)
                     case .failure(let error): return .failure(error)
                     }
                 }
-                if atEnd || byte == UInt8(ascii: "?") {
-                    // Undecoded and without a trailing slash, the path is the raw text itself.
-                    if verbatim && !piece.isEmpty { path = String(raw[..<index]) }
+                if last {
+                    // Undecoded and without a trailing slash, the path is the raw text itself
+                    // (printable ASCII, as every segment was plain).
+                    let path =
+                        !verbatim || piece.isEmpty
+                        ? nil : atEnd ? raw : String(decoding: UnsafeBufferPointer(rebasing: bytes[..<index]), as: UTF8.self)
+                    var query: String?
+                    if !atEnd {
+                        let rawQuery = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
+                        if let problem = checkQuery(rawQuery) { return .failure(problem) }
+                        // Checked to be ASCII: the bytes are the text.
+                        query = String(decoding: rawQuery, as: UTF8.self)
+                    }
+                    return .success(RequestTarget(segments: segments, query: query, path: path))
                 }
-                if atEnd { break }
-                if byte == UInt8(ascii: "?") {
-                    let rawQuery = raw[utf8.index(after: index)...]
-                    if let problem = checkQuery(rawQuery) { return .failure(problem) }
-                    query = String(rawQuery)
-                    break
-                }
-                start = utf8.index(after: index)
+                start = index + 1
             }
-            index = utf8.index(after: index)
+            index += 1
         }
-        return .success(RequestTarget(segments: segments, query: query, path: path))
     }
 
     /// Refuses controls, raw non-ASCII bytes, malformed escapes and encoded NUL in the query.
-    private static func checkQuery(_ query: Substring) -> TargetError? {
-        var bytes = query.utf8.makeIterator()
+    private static func checkQuery(_ query: UnsafeBufferPointer<UInt8>) -> TargetError? {
+        var bytes = query.makeIterator()
         while let byte = bytes.next() {
             switch byte {
             case UInt8(ascii: "#"): return .fragment
