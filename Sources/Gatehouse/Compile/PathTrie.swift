@@ -183,10 +183,14 @@ struct PathTrie: Sendable {
 
 /// The literal segments of a policy and their numbers: an open-addressing table hashed with
 /// FNV-1a over the UTF-8 bytes, cheaper per request than `Dictionary`'s seeded SipHash. (Hash
-/// flooding is no concern: the table is fixed at compile time and a request only reads it.)
+/// flooding is no concern: the table is fixed at compile time and a request only reads it.) The
+/// segments' bytes are kept end to end in one array, so a lookup hashes and compares bytes in
+/// place, with no `String` operation beyond reaching the segment's own bytes.
 struct SymbolTable: Sendable {
     private let slots: [Int32]
-    private let texts: [String]
+    /// Every symbol's UTF-8, in symbol order; symbol `s` is `bytes[starts[s]..<starts[s + 1]]`.
+    private let bytes: [UInt8]
+    private let starts: [Int32]
     private let hashes: [UInt64]
     private let mask: Int
 
@@ -195,36 +199,51 @@ struct SymbolTable: Sendable {
         while capacity < symbols.count * 2 { capacity *= 2 }
         var slots = [Int32](repeating: -1, count: capacity)
         var texts = [String](repeating: "", count: symbols.count)
-        var hashes = [UInt64](repeating: 0, count: symbols.count)
-        for (text, symbol) in symbols {
-            let hash = Self.hash(text)
-            texts[Int(symbol)] = text
-            hashes[Int(symbol)] = hash
+        for (text, symbol) in symbols { texts[Int(symbol)] = text }
+        var bytes: [UInt8] = []
+        var starts: [Int32] = [0]
+        var hashes: [UInt64] = []
+        for (symbol, text) in texts.enumerated() {
+            bytes += text.utf8
+            starts.append(Int32(bytes.count))
+            var copy = text
+            let hash = copy.withUTF8(Self.hash)
+            hashes.append(hash)
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
             while slots[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = symbol
+            slots[slot] = Int32(symbol)
         }
         self.slots = slots
-        self.texts = texts
+        self.bytes = bytes
+        self.starts = starts
         self.hashes = hashes
         self.mask = capacity - 1
     }
 
     /// The number of `text`, or -1 when no pattern names it.
     func lookup(_ text: String) -> Int32 {
-        let hash = Self.hash(text)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let symbol = slots[slot]
-            if symbol < 0 { return -1 }
-            if hashes[Int(symbol)] == hash && texts[Int(symbol)].utf8.elementsEqual(text.utf8) { return symbol }
-            slot = (slot + 1) & mask
+        var text = text
+        return text.withUTF8 { text in
+            bytes.withUnsafeBufferPointer { bytes in
+                let hash = Self.hash(text)
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while true {
+                    let symbol = slots[slot]
+                    if symbol < 0 { return -1 }
+                    if hashes[Int(symbol)] == hash {
+                        let start = Int(starts[Int(symbol)])
+                        let known = UnsafeBufferPointer(rebasing: bytes[start..<Int(starts[Int(symbol) + 1])])
+                        if known.hasSameBytes(as: text) { return symbol }
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
         }
     }
 
-    private static func hash(_ text: String) -> UInt64 {
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
         return hash ^ (hash >> 29)

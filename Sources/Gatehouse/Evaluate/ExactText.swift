@@ -1,3 +1,5 @@
+import Foundation
+
 extension String {
     /// Whether the two are the same bytes. Identity values (usernames, groups, scopes, claims,
     /// `iss`, `aud`) are compared this way, never with Swift's `==`, which compares by Unicode
@@ -8,7 +10,17 @@ extension String {
         guard utf8.count == other.utf8.count else { return false }
         var this = self
         var that = other
-        return this.withUTF8 { mine in that.withUTF8 { theirs in mine.elementsEqual(theirs) } }
+        return this.withUTF8 { mine in that.withUTF8 { theirs in mine.hasSameBytes(as: theirs) } }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether the two hold the same bytes (`memcmp`; `elementsEqual` walks them one by one
+    /// through iterators, several times the cost for a path segment).
+    func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard count == other.count else { return false }
+        guard let mine = baseAddress, let theirs = other.baseAddress else { return true }
+        return memcmp(mine, theirs, count) == 0
     }
 }
 
