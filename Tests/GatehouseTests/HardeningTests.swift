@@ -121,6 +121,27 @@ import Testing
         #expect(decision.reason == "the method `\(method)` has lowercase letters; methods are case-sensitive")
     }
 
+    /// The token bytes are RFC 9110's `tchar` (§5.6.2), written out here from the grammar, for
+    /// every byte; a method with any other byte, or empty, or over 32 bytes, is refused as invalid.
+    @Test func methodsAreRFC9110Tokens() throws {
+        let grammar = Set(
+            "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(APIRequest.isTokenByte(byte) == grammar.contains(byte), "byte \(byte)")
+        }
+        var refused: [String] = []
+        for byte in UInt8.min...UInt8.max where !grammar.contains(byte) && byte < 0x80 {
+            let method = "GE" + String(UnicodeScalar(byte)) + "T"
+            if APIRequest(method: method, target: "/x").hasValidMethod { continue }
+            refused.append(method)
+        }
+        #expect(refused.count == 128 - grammar.count)
+        for method in ["", String(repeating: "A", count: 33), "GÉT"] {
+            #expect(try Self.decide("/x", method: method).code == .requestInvalidMethod, "\(method)")
+        }
+        #expect(APIRequest(method: String(repeating: "A", count: 32), target: "/x").hasValidMethod)
+    }
+
     /// Headers that make backends route or dispatch differently from the target decided are
     /// refused, unless the policy allows them by name.
     @Test(arguments: [

@@ -195,7 +195,7 @@ extension Evaluator {
                     .requestInvalidMethod, .text("the request method is not a valid HTTP method"), rule: nil,
                     path: nil))
         }
-        guard !request.method.utf8.contains(where: { (0x61...0x7A).contains($0) }) else {
+        guard !request.hasLowercaseMethod else {
             return .decided(
                 make(
                     .requestInvalidMethod,

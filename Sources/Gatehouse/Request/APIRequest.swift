@@ -38,19 +38,29 @@ public struct APIRequest: Sendable {
 
     /// Whether `method` is an RFC 9110 token.
     var hasValidMethod: Bool {
-        let utf8 = method.utf8
-        return !utf8.isEmpty && utf8.count <= 32 && utf8.allSatisfy(Self.isTokenByte)
+        var method = method
+        return method.withUTF8 { bytes in !bytes.isEmpty && bytes.count <= 32 && bytes.allSatisfy(Self.isTokenByte) }
     }
 
-    /// Whether `byte` may appear in an RFC 9110 token.
-    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
+    /// Whether `method` has a lowercase ASCII letter (methods are case-sensitive).
+    var hasLowercaseMethod: Bool {
+        var method = method
+        return method.withUTF8 { bytes in bytes.contains { (0x61...0x7A).contains($0) } }
+    }
 
-    /// The bytes of an RFC 9110 token.
-    private static let tokenBytes: [Bool] = (0..<256).map { byte in
-        let scalar = Unicode.Scalar(UInt8(byte))
-        return byte < 128
-            && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-                || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
+    /// Whether `byte` may appear in an RFC 9110 token: ASCII letters, digits and ``!#$%&'*+-.^_`|~``.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 }
 
