@@ -11,36 +11,44 @@ public struct RequestTarget: Sendable, Hashable {
     public let path: String
 
     /// Whether the query has an `access_token` parameter (RFC 6750 §2.3), in any spelling a
-    /// backend might accept: percent-encoded, in any case of its letters.
+    /// backend might accept: percent-encoded, in any case of its letters. Reads the query's bytes
+    /// in place, comparing each parameter's decoded name as it goes.
     public var hasAccessToken: Bool {
-        guard let query else { return false }
-        return query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false).contains { parameter in
-            let name = parameter.prefix { $0 != UInt8(ascii: "=") }
-            return Self.decoded(name).map(CompiledPolicy.foldASCII).elementsEqual("access_token".utf8)
+        guard var query else { return false }
+        return query.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                let name = bytes[start..<end].prefix { $0 != UInt8(ascii: "=") }
+                if Self.isAccessToken(name) { return true }
+                start = end + 1
+            }
+            return false
         }
     }
 
-    /// `bytes` with their percent-escapes decoded (the query's escapes are checked when it is read).
-    private static func decoded(_ bytes: Substring.UTF8View) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            index = bytes.index(after: index)
-            guard byte == UInt8(ascii: "%"), index != bytes.endIndex else {
-                out.append(byte)
-                continue
+    private static let accessToken = Array("access_token".utf8)
+
+    /// Whether `name`, its percent-escapes decoded (a `%` not followed by two hex digits stands for
+    /// itself) and its ASCII letters folded, is `access_token`.
+    private static func isAccessToken(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var matched = 0
+        var index = name.startIndex
+        while index < name.endIndex {
+            var byte = name[index]
+            index += 1
+            if byte == UInt8(ascii: "%"), index + 1 < name.endIndex,
+                let value = PathSegment.hexValue(name[index], name[index + 1])
+            {
+                byte = value
+                index += 2
             }
-            let high = bytes[index]
-            let next = bytes.index(after: index)
-            guard next != bytes.endIndex, let value = PathSegment.hexValue(high, bytes[next]) else {
-                out.append(byte)
-                continue
+            guard matched < accessToken.count, CompiledPolicy.foldASCII(byte) == accessToken[matched] else {
+                return false
             }
-            out.append(value)
-            index = bytes.index(after: next)
+            matched += 1
         }
-        return out
+        return matched == accessToken.count
     }
 
     init(segments: [String], query: String?, path: String? = nil) {
