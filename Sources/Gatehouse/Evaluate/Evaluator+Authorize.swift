@@ -27,7 +27,10 @@ extension Evaluator {
         if !requirement.groups.isEmpty && !requirement.groups.contains(where: identity.groups.containsExactly) {
             return deny(.requireGroup, "the caller is in none of the groups \(Self.list(requirement.groups))")
         }
-        let parameters = match.rule.map { pathParameters(of: $0, match.segments) } ?? [:]
+        // Only claim values and usernames are templates; the captures are read for those alone.
+        let parameters =
+            requirement.claims.isEmpty && requirement.username == nil
+            ? [:] : match.rule.map { pathParameters(of: $0, match.segments) } ?? [:]
         for claim in requirement.claims {
             let expected = claim.value.expand(parameters)
             guard Self.claim(identity.claims.lookup(claim.path), has: expected) else {
