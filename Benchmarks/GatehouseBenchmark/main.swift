@@ -4,6 +4,7 @@ import Gatehouse
 // Decision-time benchmark. Run in release mode by hand (see docs/performance.md):
 //   swift run -c release GatehouseBenchmark            # the table
 //   swift run -c release GatehouseBenchmark profile    # a decision loop to run under `perf record`
+//                                                      # (`profile once`: 1,000 rounds, for callgrind)
 //   swift run -c release GatehouseBenchmark tokens     # token verification (TokenBenchmark.swift)
 //   swift run -c release GatehouseBenchmark memory     # memory held by a loaded policy
 //   swift run -c release GatehouseBenchmark assertion  # the signed assertion (AssertionBenchmark.swift)
@@ -129,7 +130,9 @@ if CommandLine.arguments.contains("profile") {
         PolicyChecker.check(SourceFile(name: "b", text: policyText(rules: 1000))).policy!)
     let evaluator = Evaluator(policy: compiled)
     let mix = requestMix(services: 124)
-    for _ in 0..<100_000 { for r in mix { consume(evaluator.decide(r, identity: identity, now: now)) } }
+    // `profile once`: a thousand rounds, for counting instructions under callgrind.
+    let rounds = CommandLine.arguments.contains("once") ? 1_000 : 100_000
+    for _ in 0..<rounds { for r in mix { consume(evaluator.decide(r, identity: identity, now: now)) } }
     exit(0)
 }
 print(
