@@ -22,7 +22,7 @@ extension PathPattern {
             guard position < path.count else { return false }
             let equal =
                 caseSensitive
-                ? path[position].isExactly(text)
+                ? path[position].utf8.elementsEqual(text.utf8)
                 : path[position].utf8.lazy.map(CompiledPolicy.foldASCII).elementsEqual(
                     text.utf8.lazy.map(CompiledPolicy.foldASCII))
             return equal && match(from: index + 1, path, position + 1, caseSensitive, &captures)
