@@ -98,9 +98,11 @@ public struct RequestTarget: Sendable, Hashable {
                 if last {
                     // Undecoded and without a trailing slash, the path is the raw text itself
                     // (printable ASCII, as every segment was plain).
-                    let path =
-                        !verbatim || piece.isEmpty
-                        ? nil : atEnd ? raw : String(decoding: UnsafeBufferPointer(rebasing: bytes[..<index]), as: UTF8.self)
+                    var path: String?
+                    if verbatim && !piece.isEmpty {
+                        let text = UnsafeBufferPointer(rebasing: bytes[..<index])
+                        path = atEnd ? raw : String(decoding: text, as: UTF8.self)
+                    }
                     var query: String?
                     if !atEnd {
                         let rawQuery = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
