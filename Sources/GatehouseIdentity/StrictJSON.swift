@@ -136,8 +136,9 @@ struct StrictJSON {
         guard let base = bytes.baseAddress else { return 0 }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        /// Whether any byte of `word` is zero: a byte's top bit survives `(w - 1) & ~w` only
-        /// where a borrow starts, and the lowest borrow starts at the lowest zero byte.
+        /// Whether any byte of `word` is zero: `(w - 0x01…) & ~w & 0x80…` is non-zero exactly
+        /// when one is (a zero byte borrows and sets its top bit; `~w` clears the top bit of every
+        /// byte that had it set already, and borrows above the lowest zero byte do not matter).
         func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
         var seen: UInt64 = 0
         while index + 8 <= bytes.count {
