@@ -27,16 +27,22 @@ func base64url(_ data: Data) -> String {
         .replacingOccurrences(of: "=", with: "")
 }
 
+/// Nanoseconds per call of `body`, timed over one batch of `batch` calls.
+func timeBatchAsync(_ batch: Int, _ body: () async -> Void) async -> Double {
+    let start = ContinuousClock.now
+    for _ in 0..<batch { await body() }
+    return nanoseconds(ContinuousClock.now - start) / Double(batch)
+}
+
+/// The median of `values`.
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
 /// Median nanoseconds per call of `body`, over `rounds` batches of `batch` calls.
 func measureAsync(rounds: Int, batch: Int, _ body: () async -> Void) async -> Double {
-    for _ in 0..<batch { await body() }
+    _ = await timeBatchAsync(batch, body)
     var samples: [Double] = []
-    for _ in 0..<rounds {
-        let start = ContinuousClock.now
-        for _ in 0..<batch { await body() }
-        samples.append(nanoseconds(ContinuousClock.now - start) / Double(batch))
-    }
-    return samples.sorted()[samples.count / 2]
+    for _ in 0..<rounds { samples.append(await timeBatchAsync(batch, body)) }
+    return median(samples)
 }
 
 /// Median nanoseconds per call of `first` and of `second`, and the median of their per-round
@@ -45,11 +51,7 @@ func measureAsync(rounds: Int, batch: Int, _ body: () async -> Void) async -> Do
 func measurePairAsync(rounds: Int, batch: Int, _ first: () async -> Void, _ second: () async -> Void) async -> (
     first: Double, second: Double, ratio: Double
 ) {
-    func time(_ body: () async -> Void) async -> Double {
-        let start = ContinuousClock.now
-        for _ in 0..<batch { await body() }
-        return nanoseconds(ContinuousClock.now - start) / Double(batch)
-    }
+    func time(_ body: () async -> Void) async -> Double { await timeBatchAsync(batch, body) }
     _ = await time(first)
     _ = await time(second)
     var samples: [(Double, Double)] = []
@@ -63,7 +65,6 @@ func measurePairAsync(rounds: Int, batch: Int, _ first: () async -> Void, _ seco
             samples.append((await time(first), b))
         }
     }
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     return (median(samples.map(\.0)), median(samples.map(\.1)), median(samples.map { $0.1 / $0.0 }))
 }
 
